@@ -1,0 +1,64 @@
+/**
+ * The only file that touches argv, the environment, signals and exit codes (principle 4 and 6).
+ * First SIGINT/SIGTERM: soft stop (drain, flush, commit). Second: hard abort. Commands decide their exit code.
+ */
+import { Lifecycle } from './core/lifecycle.ts';
+import { allSpecs, COMMANDS } from './cli/commands.ts';
+import { EXIT } from './cli/context.ts';
+import { buildProgram, usageExitCode } from './cli/program.ts';
+
+async function main(): Promise<number> {
+  const lifecycle = new Lifecycle({ drainTimeoutMs: Infinity });
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      process.stderr.write(`\nuserpipe: ${sig} received, stopping (drain, flush, commit); send again to abort\n`);
+      lifecycle.softStop(sig);
+    } else {
+      process.stderr.write(`\nuserpipe: ${sig} received again, aborting\n`);
+      lifecycle.hardAbort(sig);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let code: number = EXIT.OK;
+  const program = buildProgram(
+    COMMANDS,
+    {
+      argv: process.argv,
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      isTTY: Boolean(process.stderr.isTTY),
+      lifecycle,
+      allSpecs: allSpecs(),
+    },
+    (c) => {
+      code = c;
+    },
+  );
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    const usage = usageExitCode(err);
+    if (usage !== undefined) return usage;
+    throw err;
+  }
+  if (lifecycle.abort.aborted && code === EXIT.OK) return EXIT.INTERRUPTED;
+  return code;
+}
+
+main().then(
+  (code) => {
+    // Let stdout drain (piped NDJSON) before exiting.
+    process.exitCode = code;
+    if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+    else setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`userpipe: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(EXIT.FAILED);
+  },
+);
