@@ -1,5 +1,5 @@
 import { PipelineError, isRetryable, toPipelineError } from './errors.ts';
-import { sleep } from './sleep.ts';
+import { sleep, throwIfAborted } from './sleep.ts';
 
 /**
  * The one retry helper: exponential backoff with full jitter (AWS architecture blog), honouring a server's
@@ -65,7 +65,8 @@ export async function retry<T>(fn: (ctx: RetryContext) => Promise<T>, options: R
     throw new Bail(err);
   };
   for (let attempt = 1; ; attempt++) {
-    signal?.throwIfAborted();
+    // Not signal.throwIfAborted(): that throws the raw reason (Lifecycle uses strings), callers expect ABORTED.
+    throwIfAborted(signal);
     try {
       return await fn({ attempt, bail });
     } catch (raw) {
@@ -92,6 +93,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const trimmed = v.trim();
   if (trimmed === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Every HTTP-date form has a time of day; V8's lenient Date.parse alone accepts text like "in 2030" or "-5".
+  if (!/\d{2}:\d{2}:\d{2}/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
