@@ -23,6 +23,7 @@ export async function* batch<T>(input: AsyncIterable<T>, options: BatchOptions<T
   let bytes = 0;
   let pending: Promise<IteratorResult<T>> | undefined;
   let deadline = Infinity;
+  let inputFailed = false;
   try {
     while (true) {
       pending ??= it.next();
@@ -58,9 +59,19 @@ export async function* batch<T>(input: AsyncIterable<T>, options: BatchOptions<T
       if (current.length >= maxCount || bytes >= maxBytes) yield flush();
     }
     if (current.length > 0) yield flush();
+  } catch (err) {
+    // A read that rejected means the input itself failed: it is finished and must not be told to return.
+    if (pending !== undefined) inputFailed = true;
+    throw err;
   } finally {
     // Tell the input we stopped early (a consumer broke out of the loop): it releases its resources.
-    if (pending === undefined) await it.return?.();
+    if (!inputFailed) {
+      if (pending === undefined) await it.return?.();
+      // A read is still in flight (we stopped right after a timer flush). Ask anyway, without waiting: an async
+      // generator answers return() only after that read, which may never come. The item it yields is dropped
+      // unacked, like everything else in flight at a stop, and is redelivered.
+      else void Promise.resolve(it.return?.()).catch(() => {});
+    }
   }
 
   function flush(): T[] {
