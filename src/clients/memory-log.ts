@@ -244,6 +244,7 @@ export class MemoryLog implements MessageLog {
         }
       },
       assignment: () => assigned,
+      positions: () => new Map(positions.map((pos, i) => [i, pos])),
       lag: () => parts.reduce((sum, p, i) => sum + Number(p.next - (positions[i] as bigint)), 0),
       close: async () => {
         if (closed) return;

@@ -63,6 +63,11 @@ export interface LogConsumer extends AsyncIterable<LogRecord> {
   commit(offsets: readonly CommitOffset[]): Promise<void>;
   /** Partitions currently assigned to this member. */
   assignment(): TopicPartition[];
+  /**
+   * Next offset this member will yield, per assigned partition (starts at the committed offset or the
+   * `start` position). `--once` compares these with the end offsets seen at start.
+   */
+  positions(): Map<number, bigint>;
   /** Messages behind the end of the log, summed over assigned partitions (best effort, for metrics). */
   lag(): number;
   close(): Promise<void>;

@@ -1,0 +1,154 @@
+import { Checkpointer } from '../core/checkpoint.ts';
+import { envelope, type Envelope } from '../core/envelope.ts';
+import { PipelineError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { CommitOffset, LogConsumer, LogRecord } from '../clients/message-log.ts';
+
+/**
+ * Turns a log consumer (Kafka or the in-process log) into envelopes whose ack is "this record's effect is
+ * durable downstream". Acks may arrive in any order; per partition a Checkpointer advances over the
+ * contiguous prefix of acked records, and only that is committed (periodically and at the end). The same
+ * Checkpointer bounds the records in flight per partition, so a stuck sink stops the reading.
+ *
+ * A nack (ack with an error) means a record could not be delivered nor dead-lettered: its partition stops
+ * advancing, the source stops reading and `read` ends with that error after what was acked is committed.
+ * Redelivery after a restart is the recovery (at-least-once).
+ */
+export interface LogSourceOptions {
+  consumer: LogConsumer;
+  /** Un-acked records per partition before reading pauses. */
+  maxInFlight: number;
+  commitIntervalMs: number;
+  /** `--once`: stop once every partition reached these offsets (end offsets seen at start). */
+  stopAt?: Map<number, bigint>;
+  log: Logger;
+}
+
+const TICK = Symbol('tick');
+
+export class LogSource {
+  private readonly opts: LogSourceOptions;
+  private readonly checkpoints = new Map<number, Checkpointer<bigint>>();
+  private readonly committed = new Map<number, bigint>();
+  private failure: PipelineError | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+
+  constructor(opts: LogSourceOptions) {
+    this.opts = opts;
+  }
+
+  /** Records in flight (read, not yet acked) over all partitions. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.checkpoints.values()) n += c.pending;
+    return n;
+  }
+
+  private checkpoint(partition: number): Checkpointer<bigint> {
+    let c = this.checkpoints.get(partition);
+    if (!c) {
+      c = new Checkpointer<bigint>(this.opts.maxInFlight);
+      this.checkpoints.set(partition, c);
+    }
+    return c;
+  }
+
+  private reachedEnd(): boolean {
+    const stopAt = this.opts.stopAt;
+    if (!stopAt) return false;
+    const positions = this.opts.consumer.positions();
+    for (const [partition, end] of stopAt) {
+      if (end === 0n) continue;
+      const pos = positions.get(partition);
+      if (pos === undefined || pos < end) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Yields envelopes until `stop` fires, the `--once` end is reached, or a record is nacked. The caller must
+   * have acked (or nacked) every yielded envelope before calling `finish()`.
+   */
+  async *read(stop: AbortSignal): AsyncGenerator<Envelope<LogRecord>> {
+    const it = this.opts.consumer[Symbol.asyncIterator]();
+    this.commitTimer = setInterval(() => {
+      void this.commit().catch((err: unknown) => this.opts.log.warn('commit failed, will retry', { error: err }));
+    }, this.opts.commitIntervalMs);
+    this.commitTimer.unref();
+    let pending: Promise<IteratorResult<LogRecord>> | undefined;
+    const onStop = new Promise<typeof TICK>((resolve) => {
+      if (stop.aborted) resolve(TICK);
+      else stop.addEventListener('abort', () => resolve(TICK), { once: true });
+    });
+    while (!stop.aborted && !this.failure && !this.reachedEnd()) {
+      pending ??= it.next();
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<typeof TICK>((resolve) => {
+        timer = setTimeout(() => resolve(TICK), 250);
+      });
+      const result = await Promise.race([pending, tick, onStop]);
+      clearTimeout(timer);
+      if (result === TICK) continue;
+      pending = undefined;
+      if (result.done) break;
+      const record = result.value;
+      let resolve: () => bigint | undefined;
+      try {
+        resolve = await this.checkpoint(record.partition).track(record.offset, stop);
+      } catch (err) {
+        // Stopped while waiting for room: this record was never handed on nor committed; it is redelivered.
+        if (stop.aborted) break;
+        throw err;
+      }
+      yield envelope(record, async (error) => {
+        if (error) {
+          this.failure ??= error;
+          this.opts.log.error('record not delivered; its partition stops here until a restart redelivers it', {
+            partition: record.partition,
+            offset: record.offset,
+            error: error.message,
+          });
+          return;
+        }
+        resolve();
+      });
+    }
+  }
+
+  /** Commit the highest contiguous acked offset of each partition (next offset to read). */
+  commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const offsets: CommitOffset[] = [];
+      for (const [partition, c] of this.checkpoints) {
+        const highest = c.highest;
+        if (highest === undefined) continue;
+        const next = highest + 1n;
+        if ((this.committed.get(partition) ?? -1n) >= next) continue;
+        offsets.push({ topic: '', partition, offset: next });
+      }
+      if (offsets.length === 0) return;
+      const topic = this.opts.consumer.assignment()[0]?.topic;
+      if (!topic) return;
+      await this.opts.consumer.commit(offsets.map((o) => ({ ...o, topic })));
+      for (const o of offsets) this.committed.set(o.partition, o.offset);
+    });
+    return this.committing;
+  }
+
+  /** Final commit, then leave the group. Rethrows a nack's error so the command fails (exit 1). */
+  async finish(): Promise<void> {
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    try {
+      await this.commit();
+    } finally {
+      await this.opts.consumer.close();
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** For tests and logs: what was committed per partition. */
+  committedOffsets(): Map<number, bigint> {
+    return new Map(this.committed);
+  }
+}

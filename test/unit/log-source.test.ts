@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryLog } from '../../src/clients/memory-log.ts';
+import type { Envelope } from '../../src/core/envelope.ts';
+import { PipelineError } from '../../src/core/errors.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import type { LogRecord } from '../../src/clients/message-log.ts';
+import { LogSource } from '../../src/sources/log-source.ts';
+
+async function setup(n: number) {
+  const log = new MemoryLog({ groups: { t: ['g'] }, capacity: 1000 });
+  const producer = await log.producer();
+  const durable = producer.send('t', Array.from({ length: n }, (_, i) => ({ value: `v${i}` })));
+  durable.catch(() => {});
+  return { log, durable };
+}
+
+test('log source: commits only the contiguous prefix of acked records, whatever the ack order', async () => {
+  const { log } = await setup(5);
+  const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
+  const source = new LogSource({ consumer, maxInFlight: 10, commitIntervalMs: 60_000, log: silentLogger, stopAt: await log.endOffsets('t') });
+  const stop = new AbortController();
+  const envs: Envelope<LogRecord>[] = [];
+  for await (const env of source.read(stop.signal)) envs.push(env);
+  assert.equal(envs.length, 5, '--once ends at the end offsets seen at start');
+  await envs[0]?.ack();
+  await envs[1]?.ack();
+  await envs[3]?.ack();
+  await source.commit();
+  assert.equal(source.committedOffsets().get(0), 2n, 'offset 2 is not acked: commit stops before it');
+  await envs[2]?.ack();
+  await envs[4]?.ack();
+  await source.finish();
+  assert.equal(source.committedOffsets().get(0), 5n);
+});
+
+test('log source: in-flight records are bounded per partition', async () => {
+  const { log } = await setup(20);
+  const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
+  const source = new LogSource({ consumer, maxInFlight: 4, commitIntervalMs: 60_000, log: silentLogger });
+  const stop = new AbortController();
+  const held: Envelope<LogRecord>[] = [];
+  const reading = (async () => {
+    for await (const env of source.read(stop.signal)) held.push(env);
+  })();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(held.length, 4, 'the fifth record waits until one of the first four is acked');
+  await held[0]?.ack();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 5);
+  stop.abort();
+  await reading;
+  for (const e of held.slice(1)) await e.ack();
+  await source.finish();
+  assert.equal(source.committedOffsets().get(0), 5n);
+});
+
+test('log source: a nack stops reading and fails finish() after committing what was acked', async () => {
+  const { log } = await setup(3);
+  const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
+  const source = new LogSource({ consumer, maxInFlight: 10, commitIntervalMs: 60_000, log: silentLogger });
+  const stop = new AbortController();
+  let n = 0;
+  for await (const env of source.read(stop.signal)) {
+    n += 1;
+    if (n === 1) await env.ack();
+    else await env.ack(new PipelineError('AUTH', 'token rejected'));
+  }
+  assert.equal(n, 2, 'reading stops after the nack');
+  await assert.rejects(source.finish(), /token rejected/);
+  assert.equal(source.committedOffsets().get(0), 1n);
+});
