@@ -240,6 +240,7 @@ export function parse18(line: string): Parsed {
 function expectIdentifier(s: string): string {
   return s
     .replace(/\r\n|\r|\n/g, ' ')
+    // eslint-disable-next-line no-control-regex -- control characters are the point
     .replace(/[\u0000-\u001f\u007f]/g, ' ')
     .replace(/\\+(?=[ ,="]|$)/g, '')
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
