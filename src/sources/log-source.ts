@@ -3,6 +3,7 @@ import { envelope, type Envelope } from '../core/envelope.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommitOffset, LogConsumer, LogRecord } from '../clients/message-log.ts';
+import { readRecords } from './log-reader.ts';
 
 /**
  * Turns a log consumer (Kafka or the in-process log) into envelopes whose ack is "this record's effect is
@@ -23,8 +24,6 @@ export interface LogSourceOptions {
   stopAt?: Map<number, bigint>;
   log: Logger;
 }
-
-const TICK = Symbol('tick');
 
 export class LogSource {
   private readonly opts: LogSourceOptions;
@@ -54,45 +53,17 @@ export class LogSource {
     return c;
   }
 
-  private reachedEnd(): boolean {
-    const stopAt = this.opts.stopAt;
-    if (!stopAt) return false;
-    const positions = this.opts.consumer.positions();
-    for (const [partition, end] of stopAt) {
-      if (end === 0n) continue;
-      const pos = positions.get(partition);
-      if (pos === undefined || pos < end) return false;
-    }
-    return true;
-  }
-
   /**
    * Yields envelopes until `stop` fires, the `--once` end is reached, or a record is nacked. The caller must
    * have acked (or nacked) every yielded envelope before calling `finish()`.
    */
   async *read(stop: AbortSignal): AsyncGenerator<Envelope<LogRecord>> {
-    const it = this.opts.consumer[Symbol.asyncIterator]();
     this.commitTimer = setInterval(() => {
       void this.commit().catch((err: unknown) => this.opts.log.warn('commit failed, will retry', { error: err }));
     }, this.opts.commitIntervalMs);
     this.commitTimer.unref();
-    let pending: Promise<IteratorResult<LogRecord>> | undefined;
-    const onStop = new Promise<typeof TICK>((resolve) => {
-      if (stop.aborted) resolve(TICK);
-      else stop.addEventListener('abort', () => resolve(TICK), { once: true });
-    });
-    while (!stop.aborted && !this.failure && !this.reachedEnd()) {
-      pending ??= it.next();
-      let timer: NodeJS.Timeout | undefined;
-      const tick = new Promise<typeof TICK>((resolve) => {
-        timer = setTimeout(() => resolve(TICK), 250);
-      });
-      const result = await Promise.race([pending, tick, onStop]);
-      clearTimeout(timer);
-      if (result === TICK) continue;
-      pending = undefined;
-      if (result.done) break;
-      const record = result.value;
+    for await (const record of readRecords(this.opts.consumer, { stop, stopAt: this.opts.stopAt })) {
+      if (this.failure) break;
       let resolve: () => bigint | undefined;
       try {
         resolve = await this.checkpoint(record.partition).track(record.offset, stop);
