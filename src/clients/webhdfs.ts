@@ -4,13 +4,13 @@ import { PipelineError } from '../core/errors.ts';
 import { retry } from '../core/retry.ts';
 import type { RetryContext, RetryOptions } from '../core/retry.ts';
 import { abortedError } from '../core/sleep.ts';
-import { badResponse, isConnectPhaseError, isStandbyError, webHdfsHttpError } from './webhdfs-errors.ts';
+import { isConnectPhaseError, webHdfsHttpError } from './webhdfs-errors.ts';
 import type { ErrorContext } from './webhdfs-errors.ts';
 import { DEFAULT_TIMEOUTS, NameNodeRotation, httpRequest, httpStream, isReplayable } from './webhdfs-http.ts';
-import type { HttpAnswer, HttpInit, RequestBody, SkipListener, WebHdfsTimeouts } from './webhdfs-http.ts';
-import { parseBooleanAnswer, parseGetFileStatus, parseJson, parseListStatus } from './webhdfs-types.ts';
+import type { HttpInit, RequestBody, SkipListener, WebHdfsTimeouts } from './webhdfs-http.ts';
+import { WebHdfsRequests } from './webhdfs-requests.ts';
 import type { WebHdfsFileStatus } from './webhdfs-types.ts';
-import { assertHdfsPath, buildWebHdfsUrl, normalizePermission, redactUrl } from './webhdfs-url.ts';
+import { assertHdfsPath, normalizePermission, redactUrl } from './webhdfs-url.ts';
 import type { WebHdfsParams } from './webhdfs-url.ts';
 
 export type { WebHdfsFileStatus, WebHdfsFileType } from './webhdfs-types.ts';
@@ -97,37 +97,39 @@ export function defaultHdfsUser(env: NodeJS.ProcessEnv = process.env): string {
  * (Node's global keep-alive agent), so there is nothing to close.
  */
 export class WebHdfsClient {
-  readonly user: string;
-  readonly #nameNodes: NameNodeRotation;
-  readonly #timeouts: WebHdfsTimeouts;
+  readonly #req: WebHdfsRequests;
   readonly #retry: WebHdfsRetryOptions;
   readonly #signal: AbortSignal | undefined;
-  readonly #rewrite: ((location: URL) => URL) | undefined;
-  readonly #onSkip: SkipListener | undefined;
 
   constructor(options: WebHdfsClientOptions) {
-    this.#nameNodes = new NameNodeRotation(options.urls);
-    this.user = options.user ?? defaultHdfsUser();
-    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#req = new WebHdfsRequests({
+      nameNodes: new NameNodeRotation(options.urls),
+      user: options.user ?? defaultHdfsUser(),
+      timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+      rewriteDataNodeUrl: options.rewriteDataNodeUrl,
+      onNameNodeSkipped: options.onNameNodeSkipped,
+    });
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#signal = options.signal;
-    this.#rewrite = options.rewriteDataNodeUrl;
-    this.#onSkip = options.onNameNodeSkipped;
   }
 
+  /** The `user.name` sent with every request. */
+  get user(): string {
+    return this.#req.user;
+  }
   /** The NameNode URLs in use (normalised), and the one currently believed active. */
   get nameNodes(): readonly string[] {
-    return this.#nameNodes.urls;
+    return this.#req.nameNodes.urls;
   }
   get activeNameNode(): string {
-    return this.#nameNodes.active;
+    return this.#req.nameNodes.active;
   }
 
   /** Create a directory and its parents (like `mkdir -p`). Existing directory: fine. A file in the way: REJECTED. */
   async mkdirs(path: string, options: CallOptions & { permission?: string | number } = {}): Promise<void> {
     const params = { permission: options.permission === undefined ? undefined : normalizePermission(options.permission) };
     await this.#run(options.signal, async (signal) => {
-      const ok = await this.#jsonBoolean('PUT', 'MKDIRS', path, params, signal);
+      const ok = await this.#req.jsonBoolean('PUT', 'MKDIRS', path, params, signal);
       if (!ok) throw new PipelineError('REJECTED', `WebHDFS MKDIRS ${path}: answered false`, { details: { op: 'MKDIRS', path } });
     });
   }
@@ -144,16 +146,16 @@ export class WebHdfsClient {
   async rename(src: string, dst: string, options: CallOptions = {}): Promise<void> {
     assertHdfsPath(dst);
     await this.#run(options.signal, async (signal, ctx) => {
-      if (await this.#jsonBoolean('PUT', 'RENAME', src, { destination: dst }, signal)) return;
+      if (await this.#req.jsonBoolean('PUT', 'RENAME', src, { destination: dst }, signal)) return;
       const [srcStatus, dstStatus] = await Promise.all([
-        this.#statusOrNull('GETFILESTATUS', src, signal),
-        this.#statusOrNull('GETFILESTATUS', dst, signal),
+        this.#req.statusOrNull('GETFILESTATUS', src, signal),
+        this.#req.statusOrNull('GETFILESTATUS', dst, signal),
       ]);
       if (ctx.attempt > 1 && srcStatus === null && dstStatus !== null) return;
       let reason = 'unknown';
       if (srcStatus === null) reason = 'source-missing';
       else if (dstStatus !== null) reason = 'destination-exists';
-      else if ((await this.#statusOrNull('GETFILESTATUS', parentOf(dst), signal)) === null) reason = 'destination-parent-missing';
+      else if ((await this.#req.statusOrNull('GETFILESTATUS', parentOf(dst), signal)) === null) reason = 'destination-parent-missing';
       const code = reason === 'source-missing' ? 'NOT_FOUND' : 'REJECTED';
       throw new PipelineError(code, `WebHDFS RENAME ${src} -> ${dst}: answered false (${reason})`, {
         retryable: false,
@@ -165,13 +167,13 @@ export class WebHdfsClient {
   /** Delete a file or directory. Resolves true if it was deleted, false if it did not exist (or was already gone). */
   async delete(path: string, options: CallOptions & { recursive?: boolean } = {}): Promise<boolean> {
     return this.#run(options.signal, (signal) =>
-      this.#jsonBoolean('DELETE', 'DELETE', path, { recursive: options.recursive ?? false }, signal),
+      this.#req.jsonBoolean('DELETE', 'DELETE', path, { recursive: options.recursive ?? false }, signal),
     );
   }
 
   /** The status of a path, or null if it does not exist (FileNotFoundException only; any other error rejects). */
   async getFileStatus(path: string, options: CallOptions = {}): Promise<WebHdfsFileStatus | null> {
-    return this.#run(options.signal, (signal) => this.#statusOrNull('GETFILESTATUS', path, signal));
+    return this.#run(options.signal, (signal) => this.#req.statusOrNull('GETFILESTATUS', path, signal));
   }
 
   /**
@@ -179,15 +181,15 @@ export class WebHdfsClient {
    * entry with pathSuffix "". Whole listing in one answer: meant for directories of up to some thousand entries.
    */
   async listStatus(path: string, options: CallOptions = {}): Promise<WebHdfsFileStatus[] | null> {
-    return this.#run(options.signal, (signal) => this.#statusOrNull('LISTSTATUS', path, signal));
+    return this.#run(options.signal, (signal) => this.#req.statusOrNull('LISTSTATUS', path, signal));
   }
 
   /** Read a file (or a range) into memory. Missing file or a directory: NOT_FOUND. */
   async open(path: string, options: OpenOptions = {}): Promise<Buffer> {
     return this.#run(options.signal, async (signal) => {
-      const location = await this.#redirect('GET', 'OPEN', path, openParams(options), signal);
+      const location = await this.#req.redirect('GET', 'OPEN', path, openParams(options), signal);
       const ctx: ErrorContext = { op: 'OPEN', path, step: 'datanode', server: redactUrl(location) };
-      const answer = await httpRequest(location, this.#init('GET', signal), ctx);
+      const answer = await httpRequest(location, this.#req.init('GET', signal), ctx);
       if (answer.status !== 200) throw webHdfsHttpError(answer.status, answer.body, ctx, answer.headers['retry-after']);
       return answer.body;
     });
@@ -199,9 +201,9 @@ export class WebHdfsClient {
    */
   async openStream(path: string, options: OpenOptions = {}): Promise<Readable> {
     return this.#run(options.signal, async (signal) => {
-      const location = await this.#redirect('GET', 'OPEN', path, openParams(options), signal);
+      const location = await this.#req.redirect('GET', 'OPEN', path, openParams(options), signal);
       const ctx: ErrorContext = { op: 'OPEN', path, step: 'datanode', server: redactUrl(location) };
-      return httpStream(location, this.#init('GET', signal), ctx, 200);
+      return httpStream(location, this.#req.init('GET', signal), ctx, 200);
     });
   }
 
@@ -240,10 +242,10 @@ export class WebHdfsClient {
     const method = op === 'CREATE' ? 'PUT' : 'POST';
     const expected = op === 'CREATE' ? 201 : 200;
     await this.#run(callSignal, async (signal, { bail }) => {
-      const location = await this.#redirect(method, op, path, params, signal);
+      const location = await this.#req.redirect(method, op, path, params, signal);
       const ctx: ErrorContext = { op, path, step: 'datanode', server: redactUrl(location) };
       try {
-        const init: HttpInit = { ...this.#init(method, signal), body, headers: { 'content-type': 'application/octet-stream' } };
+        const init: HttpInit = { ...this.#req.init(method, signal), body, headers: { 'content-type': 'application/octet-stream' } };
         const answer = await httpRequest(location, init, ctx);
         if (answer.status !== expected) {
           throw webHdfsHttpError(answer.status, answer.body, ctx, answer.headers['retry-after']);
@@ -267,110 +269,6 @@ export class WebHdfsClient {
     }
   }
 
-  #init(method: HttpInit['method'], signal: AbortSignal | undefined): HttpInit {
-    return { method, timeouts: this.#timeouts, signal };
-  }
-
-  /**
-   * One request to the NameNodes, trying each at most once from the active one (see NameNodeRotation). Resolves
-   * with the first answer that is not a StandbyException; rejects on any other failure status.
-   */
-  async #nameNode(method: HttpInit['method'], op: string, path: string, params: WebHdfsParams, signal: AbortSignal | undefined): Promise<HttpAnswer> {
-    let skipped: PipelineError | undefined;
-    let sawStandby = false;
-    for (const base of this.#nameNodes.order()) {
-      const url = buildWebHdfsUrl(base, path, op, this.user, params);
-      const ctx: ErrorContext = { op, path, step: 'namenode', server: base };
-      let answer: HttpAnswer;
-      try {
-        answer = await httpRequest(url, this.#init(method, signal), ctx);
-      } catch (err) {
-        if (isConnectPhaseError(err)) {
-          skipped = this.#skip(base, err as PipelineError);
-          continue;
-        }
-        this.#nameNodes.markSuspect(base);
-        throw err;
-      }
-      if (answer.status >= 400) {
-        const error = webHdfsHttpError(answer.status, answer.body, ctx, answer.headers['retry-after']);
-        if (isStandbyError(error)) {
-          sawStandby = true;
-          skipped = this.#skip(base, error);
-          continue;
-        }
-        this.#nameNodes.markActive(base);
-        throw error;
-      }
-      this.#nameNodes.markActive(base);
-      return answer;
-    }
-    const last = skipped as PipelineError;
-    if (this.#nameNodes.urls.length === 1) throw last;
-    // Standby somewhere: the cluster is there but failing over (UNAVAILABLE); else all unreachable (NETWORK...).
-    const code = sawStandby ? 'UNAVAILABLE' : last.code;
-    throw new PipelineError(code, `WebHDFS ${op} ${path}: no active NameNode reachable (last: ${last.message})`, {
-      retryable: true,
-      cause: last,
-      details: { ...last.details, nameNodes: this.#nameNodes.urls },
-    });
-  }
-
-  #skip(url: string, error: PipelineError): PipelineError {
-    if (this.#nameNodes.urls.length > 1) this.#onSkip?.({ url, error });
-    return error;
-  }
-
-  /** First step of OPEN/CREATE/APPEND: the DataNode URL from the NameNode's 307 (or a noredirect 200 JSON). */
-  async #redirect(method: HttpInit['method'], op: string, path: string, params: WebHdfsParams, signal: AbortSignal | undefined): Promise<string> {
-    const answer = await this.#nameNode(method, op, path, params, signal);
-    const ctx: ErrorContext = { op, path, step: 'namenode' };
-    let location = answer.status === 307 ? answer.headers.location : undefined;
-    if (answer.status === 200) location = (parseJson(answer.body) as { Location?: string } | undefined)?.Location;
-    if (typeof location !== 'string' || location === '') {
-      throw badResponse(ctx, `expected a 307 with a DataNode Location, got HTTP ${answer.status}`, { status: answer.status });
-    }
-    let url: URL;
-    try {
-      url = new URL(location, this.#nameNodes.active);
-    } catch {
-      throw badResponse(ctx, 'unparsable DataNode Location');
-    }
-    if (this.#rewrite) url = this.#rewrite(url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badResponse(ctx, `DataNode Location is not http(s)`);
-    return url.toString();
-  }
-
-  async #json(method: HttpInit['method'], op: string, path: string, params: WebHdfsParams, signal: AbortSignal | undefined): Promise<unknown> {
-    const answer = await this.#nameNode(method, op, path, params, signal);
-    const json = answer.status === 200 ? parseJson(answer.body) : undefined;
-    if (json === undefined) {
-      throw badResponse({ op, path, step: 'namenode' }, `expected JSON with HTTP 200, got HTTP ${answer.status}`, { status: answer.status });
-    }
-    return json;
-  }
-
-  async #jsonBoolean(method: HttpInit['method'], op: string, path: string, params: WebHdfsParams, signal: AbortSignal | undefined): Promise<boolean> {
-    const value = parseBooleanAnswer(await this.#json(method, op, path, params, signal));
-    if (value === undefined) throw badResponse({ op, path, step: 'namenode' }, 'expected {"boolean": ...}');
-    return value;
-  }
-
-  #statusOrNull(op: 'GETFILESTATUS', path: string, signal: AbortSignal | undefined): Promise<WebHdfsFileStatus | null>;
-  #statusOrNull(op: 'LISTSTATUS', path: string, signal: AbortSignal | undefined): Promise<WebHdfsFileStatus[] | null>;
-  async #statusOrNull(op: 'GETFILESTATUS' | 'LISTSTATUS', path: string, signal: AbortSignal | undefined): Promise<WebHdfsFileStatus | WebHdfsFileStatus[] | null> {
-    let json: unknown;
-    try {
-      json = await this.#json('GET', op, path, {}, signal);
-    } catch (err) {
-      // Only Hadoop's own "no such path" means null: a bare 404 (wrong gateway path, proxy) stays an error.
-      if (err instanceof PipelineError && err.details.exception === 'FileNotFoundException') return null;
-      throw err;
-    }
-    const parsed = op === 'GETFILESTATUS' ? parseGetFileStatus(json) : parseListStatus(json);
-    if (parsed === undefined) throw badResponse({ op, path, step: 'namenode' }, 'unexpected JSON shape');
-    return parsed;
-  }
 }
 
 function openParams(options: OpenOptions): WebHdfsParams {
