@@ -1,3 +1,4 @@
+import { TimeoutError } from '@platformatic/kafka';
 import { PipelineError, isAbortError, type ErrorCode } from '../core/errors.ts';
 
 /**
@@ -11,8 +12,8 @@ import { PipelineError, isAbortError, type ErrorCode } from '../core/errors.ts';
  * - a failed connection is a `NetworkError` whose `cause` is the real reason: a Node socket error
  *   (`ECONNREFUSED`), a TLS error, or an `AuthenticationError` for SASL. The library's own `findBy` does not
  *   look into `cause`, so it even retries SASL failures; we walk `cause` and `errors` ourselves.
- * - `TimeoutError` instances report `code: 'PLT_KFK_NETWORK'` (library quirk), so they are recognised by
- *   class name.
+ * - `TimeoutError` instances report `code: 'PLT_KFK_NETWORK'` and no distinctive `name` (library quirk), so
+ *   they are recognised with `instanceof`.
  *
  * Precedence: abort > auth > TLS/config > bad record > rebalance > unknown topic > timeout > network >
  * other retriable broker errors > not retryable. `details.kafka` lists the broker error names seen.
@@ -165,7 +166,7 @@ export function classifyKafkaError(err: unknown, op: string, details: Record<str
   ) {
     return make('NOT_FOUND', 'unknown topic or partition', { retryable: false });
   }
-  if (tree.some((n) => n.name === 'TimeoutError') || names.includes('REQUEST_TIMED_OUT')) {
+  if (tree.some((n) => n instanceof TimeoutError) || names.includes('REQUEST_TIMED_OUT')) {
     return make('TIMEOUT', 'timed out');
   }
   if (codes.some((c) => SOCKET_CODES.has(c)) || codes.includes('PLT_KFK_NETWORK')) {
