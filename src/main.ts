@@ -22,6 +22,11 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that goes away (`userpipe --help | head -3`, `fetch --stdout | head -1`) is not a crash: sinks that
+  // write stdout see the EPIPE on their own writes and stop; anything else just stops writing.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
 
   let code: number = EXIT.OK;
   const program = buildProgram(
@@ -54,7 +59,8 @@ main().then(
   (code) => {
     // Let stdout drain (piped NDJSON) before exiting.
     process.exitCode = code;
-    if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+    // A stdout whose reader went away (EPIPE: `| head -1`) never drains: exit at once then.
+    if (process.stdout.writableNeedDrain && !process.stdout.destroyed) process.stdout.once('drain', () => process.exit(code));
     else setImmediate(() => process.exit(code));
   },
   (err: unknown) => {

@@ -1,11 +1,12 @@
 import type { CommandDefinition } from './program.ts';
 import type { OptionSpec } from './option-spec.ts';
+import { fetchCommand } from './fetch.ts';
 
 /**
  * Every subcommand, in help order. Each stage's file exports its CommandDefinition; adding a command is one
  * import and one entry here.
  */
-export const COMMANDS: CommandDefinition[] = [];
+export const COMMANDS: CommandDefinition[] = [fetchCommand];
 
 /** All option specs of all commands: config files are checked against these (a typo is an error). */
 export function allSpecs(): OptionSpec[] {

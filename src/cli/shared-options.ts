@@ -52,3 +52,32 @@ export const KAFKA_OPTIONS: OptionSpec[] = [
     group: 'Kafka:',
   },
 ];
+
+/**
+ * Where userpipe keeps its files. `spoolDir` is shared by fetch (writes) and ingest (reads): one config key moves
+ * both. Without it, the spool dir is `<data-dir>/spool` (see `resolveSpoolDir`).
+ */
+export const DATA_DIR_OPTION: OptionSpec = {
+  key: 'dataDir',
+  flag: '--data-dir <dir>',
+  description: 'directory for state (cursors, offsets), spool and quarantine files',
+  type: 'string',
+  default: './userpipe-data',
+  group: 'Files:',
+};
+
+export const SPOOL_DIR_OPTION: OptionSpec = {
+  key: 'spoolDir',
+  flag: '--spool-dir <dir>',
+  description: 'spool directory of response files (fetch writes it, ingest reads it)',
+  type: 'string',
+  defaultLabel: '<data-dir>/spool',
+  group: 'Files:',
+};
+
+/** The spool dir from resolved options: `--spool-dir`, else `<data-dir>/spool`. */
+export function resolveSpoolDir(values: Record<string, unknown>): string {
+  if (typeof values.spoolDir === 'string' && values.spoolDir !== '') return values.spoolDir;
+  const dataDir = typeof values.dataDir === 'string' && values.dataDir !== '' ? values.dataDir : './userpipe-data';
+  return `${dataDir.replace(/\/+$/, '')}/spool`;
+}
