@@ -14,7 +14,7 @@
  * Modes: watch (scan every `pollIntervalMs`, until `signal` fires) or `once` (the files present at the first
  * scan, waiting for foreign ones to settle, then the iteration ends).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { PipelineError, errorMessage } from '../core/errors.ts';
 import { envelope, onceAck, type Envelope } from '../core/envelope.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
@@ -84,6 +84,7 @@ export class SpoolDirSource {
   async *read(signal: AbortSignal): AsyncGenerator<Envelope<SpoolFile>> {
     let pendingOnce: Set<string> | undefined;
     let scanFailing = false;
+    await mkdir(this.opts.dir, { recursive: true });
     while (!signal.aborted) {
       let ready: SpoolEntry[];
       try {

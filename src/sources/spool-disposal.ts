@@ -48,6 +48,7 @@ export async function markDone(path: string, name: string, spoolDir: string, com
       await rename(path, join(spoolDir, target));
       return join(spoolDir, target);
     }
+    await mkdir(completion.dir, { recursive: true }); // cheap, and survives someone removing the directory
     const target = await freeName(completion.dir, name, '', now);
     await moveFile(path, join(completion.dir, target));
     return join(completion.dir, target);
@@ -69,6 +70,7 @@ export async function quarantineFile(
   now = Date.now,
 ): Promise<string> {
   try {
+    await mkdir(quarantineDir, { recursive: true });
     const target = await freeName(quarantineDir, name, '', now, SIDECAR_SUFFIX);
     const size = await lstat(path).then((s) => s.size, () => undefined);
     const sidecar: QuarantineSidecar = {
@@ -87,11 +89,6 @@ export async function quarantineFile(
   } catch (err) {
     throw classifyFsError(err, path);
   }
-}
-
-/** Create the directories completion and quarantine need; a ConfigError-worthy failure is reported by the caller. */
-export async function ensureDirs(dirs: readonly string[]): Promise<void> {
-  for (const d of dirs) await mkdir(d, { recursive: true });
 }
 
 /** `name + suffix`, or `name.<ms> + suffix` when taken (also checking `companion`, e.g. the sidecar). */
