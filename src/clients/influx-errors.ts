@@ -111,7 +111,8 @@ export function namedBadLines(body: InfluxErrorBody, chunk: readonly string[]): 
     for (let q = msg.indexOf("': ", start); q >= 0 && q < end; q = msg.indexOf("': ", q + 1)) {
       const hits = index.get(msg.slice(start, q));
       if (hits) {
-        const text = truncate(`unable to parse line: ${msg.slice(q + 3, end)}`);
+        // 1.8 appends the batch's " dropped=N" to the last reason: not part of this line's reason.
+        const text = truncate(`unable to parse line: ${msg.slice(q + 3, end).replace(/ dropped=\d+$/, '')}`);
         for (const i of hits) out.set(i, text);
         break;
       }

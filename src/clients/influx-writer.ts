@@ -223,13 +223,14 @@ export class InfluxWriter implements PointWriter {
 
   /**
    * InfluxQL through `/query` (1.x and the 2.x v1-compatibility API), POSTed so CREATE/DROP work too.
-   * Timestamps come back as nanosecond integers (`epoch=ns`). A statement error throws (NOT_FOUND when it says
+   * Times come back as RFC3339 strings with nanoseconds (exact; `epoch=ns` integers would lose precision as
+   * JS numbers). A statement error throws (NOT_FOUND when it says
    * "not found", else REJECTED). Meant for tests and operators' checks, not the hot path.
    */
   async query(influxql: string, db?: string, signal?: AbortSignal): Promise<InfluxQueryResponse> {
     const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
     this.#auth(headers);
-    const form = new URLSearchParams({ q: influxql, epoch: 'ns' });
+    const form = new URLSearchParams({ q: influxql });
     if (db !== undefined) form.set('db', db);
     return this.#fetch(new URL('query', this.#base).toString(), { method: 'POST', headers, body: form.toString() }, signal, async (r) => {
       const text = this.#scrub(await readBounded(r, 256 << 20));

@@ -59,7 +59,7 @@ describe('namedBadLines', () => {
 
   it('finds every line 1.8 quotes, even when a line contains the quote-colon separator', () => {
     const message =
-      "partial write: unable to parse 'm,t=x f=\"it's': tricky\" 2': invalid boolean\nunable to parse 'garbage': missing fields";
+      "partial write: unable to parse 'm,t=x f=\"it's': tricky\" 2': invalid boolean\nunable to parse 'garbage': missing fields dropped=0";
     const named = namedBadLines({ message }, chunk);
     assert.deepEqual([...named.keys()].sort(), [1, 2, 4]);
     assert.equal(named.get(1), 'unable to parse line: invalid boolean');
