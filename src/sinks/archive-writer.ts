@@ -201,7 +201,7 @@ export class ArchiveWriter {
 
   private async removeLocalBuffers(partition: number): Promise<void> {
     const prefix = `${this.o.topic}-${partition}-`;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await readdir(this.o.bufferDir);
     } catch {

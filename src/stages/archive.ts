@@ -1,4 +1,4 @@
-import type { MessageLog } from '../clients/message-log.ts';
+import type { LogConsumer, MessageLog } from '../clients/message-log.ts';
 import type { Logger } from '../core/log.ts';
 import type { Lifecycle } from '../core/lifecycle.ts';
 import type { Stats } from '../core/stats.ts';
@@ -33,18 +33,8 @@ export interface ArchiveStageOptions {
  */
 export async function runArchiveStage(o: ArchiveStageOptions, lifecycle: Lifecycle, stats: Stats, logger: Logger): Promise<void> {
   const counters = stats.stage('archive');
-  let writer: ArchiveWriter | undefined;
-  const consumer = await o.log.consumer({
-    group: o.group,
-    topic: o.topic,
-    start: o.start,
-    // Before partitions move to another member: close their files and commit, so the new owner resumes
-    // exactly after what is archived.
-    onRevoke: async (parts) => {
-      await writer?.closeAll(parts.map((p) => p.partition));
-    },
-  });
-  writer = new ArchiveWriter({
+  const holder: { consumer?: LogConsumer } = {};
+  const writer = new ArchiveWriter({
     fs: o.fs,
     topic: o.topic,
     pathTemplate: o.pathTemplate,
@@ -56,23 +46,31 @@ export async function runArchiveStage(o: ArchiveStageOptions, lifecycle: Lifecyc
     idleTimeoutMs: o.idleTimeoutMs,
     gzip: o.gzip,
     bufferDir: o.bufferDir,
-    commit: (offsets) => consumer.commit(offsets),
+    commit: async (offsets) => holder.consumer?.commit(offsets),
     log: logger,
     counters,
     signal: lifecycle.abort,
   });
+  const consumer = await o.log.consumer({
+    group: o.group,
+    topic: o.topic,
+    start: o.start,
+    // Before partitions move to another member: close their files and commit, so the new owner resumes
+    // exactly after what is archived.
+    onRevoke: (parts) => writer.closeAll(parts.map((p) => p.partition)),
+  });
+  holder.consumer = consumer;
   stats.gauge('archive', { lag: () => consumer.lag() });
   const stopAt = o.once ? await o.log.endOffsets(o.topic) : undefined;
-  const w = writer;
   const ticker = setInterval(() => {
-    w.tick().catch((err: unknown) => logger.error('timed roll failed', { error: err }));
+    writer.tick().catch((err: unknown) => logger.error('timed roll failed', { error: err }));
   }, 1000);
   ticker.unref();
   try {
     for await (const record of readRecords(consumer, { stop: lifecycle.stop, stopAt })) {
-      await w.write(record);
+      await writer.write(record);
     }
-    await w.closeAll();
+    await writer.closeAll();
   } finally {
     clearInterval(ticker);
     await consumer.close();
