@@ -48,7 +48,7 @@ export interface InfluxWriterOptions {
   timeoutMs?: number;
   /** Gzip request bodies (Content-Encoding: gzip). Default true. */
   gzip?: boolean;
-  /** zlib level: 1 is fast and already shrinks line protocol ~8x. Default 1. */
+  /** zlib level. 1 (default) compresses a 5,000-user batch (2.7 MB) ~3.2x in ~20 ms; 6 gains only ~10% more for twice the CPU. */
   gzipLevel?: number;
   retry?: InfluxRetryOptions;
   /** Called before each retry wait: where the caller logs one line per retry. */
@@ -194,7 +194,8 @@ export class InfluxWriter implements PointWriter {
         await r.body?.cancel().catch(() => {});
         return;
       }
-      const text = this.#scrub(await readBounded(r));
+      // 1.8 quotes every unparseable line: a fully bad 5,000-line batch answers a few MB. Keep enough to parse.
+      const text = this.#scrub(await readBounded(r, 8 << 20));
       throw writeStatusError(r.status, parseInfluxErrorBody(text), {
         bucket: this.#bucket,
         org: this.#org,
