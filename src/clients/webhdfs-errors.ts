@@ -44,7 +44,16 @@ export function parseRemoteException(body: Uint8Array | string): RemoteException
   const cls = typeof javaClassName === 'string' ? javaClassName : '';
   const simple = typeof exception === 'string' && exception !== '' ? exception : (cls.split('.').pop() ?? '');
   if (simple === '' && cls === '') return undefined;
-  return { exception: simple, javaClassName: cls, message: typeof message === 'string' ? message : '' };
+  return { exception: simple, javaClassName: cls, message: typeof message === 'string' ? stripJavaStack(message) : '' };
+}
+
+/**
+ * DataNode RemoteExceptions carry the NameNode's Java stack trace in `message` ("...\n\tat org.apache..."): kilobytes
+ * per log line and no use to an operator of this pipeline. Keep the text before it.
+ */
+export function stripJavaStack(message: string): string {
+  const at = message.search(/\r?\n\s*at [\w$.]+\(/);
+  return (at === -1 ? message : message.slice(0, at)).trimEnd();
 }
 
 const NOT_FOUND = new Set(['FileNotFoundException']);

@@ -8,6 +8,7 @@ import {
   isStandbyError,
   parseRemoteException,
   remoteExceptionError,
+  stripJavaStack,
   transportError,
   webHdfsHttpError,
 } from '../../src/clients/webhdfs-errors.ts';
@@ -37,6 +38,14 @@ test('parseRemoteException reads the three fields; tolerates a missing simple na
     javaClassName: 'org.apache.hadoop.ipc.StandbyException',
     message: '',
   });
+  // The Java stack trace a DataNode appends to the message is dropped.
+  const fromDataNode = remoteBody(
+    'FileAlreadyExistsException',
+    'org.apache.hadoop.fs.FileAlreadyExistsException',
+    '/t/f for client 127.0.0.1 already exists\n\tat org.apache.hadoop.hdfs.server.namenode.FSDirWriteFileOp.startFile(FSDirWriteFileOp.java:388)\n\tat org.apache.hadoop.ipc.Server$Handler.run(Server.java:3198)\n',
+  );
+  assert.equal(parseRemoteException(fromDataNode)?.message, '/t/f for client 127.0.0.1 already exists');
+  assert.equal(stripJavaStack('Directory is not empty\nsecond line'), 'Directory is not empty\nsecond line');
   for (const body of ['', '<html>502</html>', '{"RemoteException":null}', '{"boolean":false}', '{"RemoteException":{}}', '{"Remote']) {
     assert.equal(parseRemoteException(body), undefined, body);
   }
