@@ -1,3 +1,5 @@
+import { throwIfAborted } from './sleep.ts';
+
 /**
  * One small capped structure that is both the in-flight bound and the "highest offset safe to commit"
  * (after Jeffail/checkpoint). Records are tracked in the order they were read; they may be resolved in any
@@ -31,7 +33,7 @@ export class Checkpointer<P> {
   /** Wait until there is room (bounded in-flight), then track `position`. Returns its resolver. */
   async track(position: P, signal?: AbortSignal): Promise<() => P | undefined> {
     while (this.pending >= this.capacity) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal); // an ABORTED PipelineError, not the signal's raw reason
       await new Promise<void>((resolve) => {
         const onAbort = (): void => resolve();
         this.waiters.push(() => {

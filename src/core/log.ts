@@ -73,10 +73,35 @@ function fieldValue(v: unknown): unknown {
   return v;
 }
 
+/**
+ * JSON for a field value or a whole line: secret-looking keys redacted at any depth (a headers object carries
+ * `authorization`), bigints as strings, errors as messages, cycles cut. A log call must never throw: it often
+ * runs in a catch block, where an exception would hide the error being logged. Undefined when it still fails
+ * (a throwing getter or toJSON).
+ */
+function safeJson(value: unknown): string | undefined {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(value, (key: string, v: unknown) => {
+      if (key !== '' && SECRET_KEY.test(key) && v !== undefined && v !== null) return '[redacted]';
+      if (typeof v === 'bigint') return v.toString();
+      if (v instanceof Error) return v.message;
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) return '[circular]'; // (or an object seen twice: rare in log fields, fine to shorten)
+        seen.add(v);
+      }
+      return v;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
 function jsonLine(level: LogLevel, component: string | undefined, msg: string, fields?: Fields): string {
-  const obj: Fields = { time: new Date().toISOString(), level, ...(component ? { component } : {}), msg };
+  const head: Fields = { time: new Date().toISOString(), level, ...(component ? { component } : {}), msg };
+  const obj: Fields = { ...head };
   for (const [k, v] of Object.entries(redact(fields) ?? {})) obj[k] = fieldValue(v);
-  return JSON.stringify(obj) + '\n';
+  return (safeJson(obj) ?? JSON.stringify({ ...head, logError: 'unserializable fields' })) + '\n';
 }
 
 function textLine(level: LogLevel, component: string | undefined, msg: string, fields?: Fields): string {
@@ -85,7 +110,7 @@ function textLine(level: LogLevel, component: string | undefined, msg: string, f
   for (const [k, v] of Object.entries(redact(fields) ?? {})) {
     if (v === undefined) continue;
     const val = fieldValue(v);
-    const s = typeof val === 'string' ? val : JSON.stringify(val);
+    const s = typeof val === 'string' ? val : (safeJson(val) ?? '[unserializable]');
     line += ` ${k}=${/[\s"=]/.test(s ?? '') ? JSON.stringify(s) : s}`;
   }
   return line + '\n';

@@ -61,11 +61,11 @@ function gated<T>(): { input: AsyncIterable<T>; push: (x: T) => void; end: () =>
   };
 }
 
-void test('batch: maxCount must be >= 1', async () => {
+void test('batch: maxCount must be >= 1', { timeout: 10_000 }, async () => {
   await assert.rejects(collect(batch(from([1]), { maxCount: 0 })), RangeError);
 });
 
-void test('batch: flush by count, final partial batch, empty input gives no batch', async () => {
+void test('batch: flush by count, final partial batch, empty input gives no batch', { timeout: 10_000 }, async () => {
   assert.deepEqual(await collect(batch(from(range(7)), { maxCount: 3 })), [[0, 1, 2], [3, 4, 5], [6]]);
   assert.deepEqual(await collect(batch(from(range(6)), { maxCount: 3 })), [
     [0, 1, 2],
@@ -75,7 +75,7 @@ void test('batch: flush by count, final partial batch, empty input gives no batc
   assert.deepEqual(await collect(batch(from(range(3)), { maxCount: 1 })), [[0], [1], [2]]);
 });
 
-void test('batch: flush by bytes; an item that would overflow starts the next batch', async () => {
+void test('batch: flush by bytes; an item that would overflow starts the next batch', { timeout: 10_000 }, async () => {
   const sizes = [4, 4, 4, 9, 1, 1];
   const out = await collect(batch(from(sizes), { maxCount: 100, maxBytes: 10, sizeOf: (x) => x }));
   assert.deepEqual(out, [[4, 4], [4], [9, 1], [1]]);
@@ -87,17 +87,17 @@ void test('batch: flush by bytes; an item that would overflow starts the next ba
   }
 });
 
-void test('batch: an oversized single item is emitted alone', async () => {
+void test('batch: an oversized single item is emitted alone', { timeout: 10_000 }, async () => {
   const out = await collect(batch(from([3, 50, 3, 3]), { maxCount: 100, maxBytes: 10, sizeOf: (x) => x }));
   assert.deepEqual(out, [[3], [50], [3, 3]]);
 });
 
-void test('batch: exactly maxBytes flushes at once', async () => {
+void test('batch: exactly maxBytes flushes at once', { timeout: 10_000 }, async () => {
   const out = await collect(batch(from([5, 5, 2]), { maxCount: 100, maxBytes: 10, sizeOf: (x) => x }));
   assert.deepEqual(out, [[5, 5], [2]]);
 });
 
-void test('batch: flush by time with a slow producer (only the timer can flush)', async () => {
+void test('batch: flush by time with a slow producer (only the timer can flush)', { timeout: 10_000 }, async () => {
   const g = gated<string>();
   const it = batch(g.input, { maxCount: 100, maxWaitMs: 30 })[Symbol.asyncIterator]();
   const t0 = performance.now();
@@ -117,7 +117,7 @@ void test('batch: flush by time with a slow producer (only the timer can flush)'
   assert.equal((await it.next()).done, true);
 });
 
-void test('batch: no timer flush while nothing is buffered (never an empty batch)', async () => {
+void test('batch: no timer flush while nothing is buffered (never an empty batch)', { timeout: 10_000 }, async () => {
   const g = gated<number>();
   const it = batch(g.input, { maxCount: 10, maxWaitMs: 1 })[Symbol.asyncIterator]();
   const p = it.next();
@@ -128,7 +128,7 @@ void test('batch: no timer flush while nothing is buffered (never an empty batch
   assert.equal((await it.next()).done, true);
 });
 
-void test('batch: random delays never lose, duplicate, reorder an item or emit an empty batch', async () => {
+void test('batch: random delays never lose, duplicate, reorder an item or emit an empty batch', { timeout: 10_000 }, async () => {
   for (const seed of [1, 2, 3]) {
     const rnd = prng(seed);
     const n = 120;
@@ -153,7 +153,7 @@ void test('batch: random delays never lose, duplicate, reorder an item or emit a
   }
 });
 
-void test('batch: an early break calls return() on the input', async () => {
+void test('batch: an early break calls return() on the input', { timeout: 10_000 }, async () => {
   let returned = 0;
   async function* input(): AsyncGenerator<number> {
     try {
@@ -169,7 +169,7 @@ void test('batch: an early break calls return() on the input', async () => {
   assert.equal(returned, 1);
 });
 
-void test('regression: an early break right after a timer flush still calls return() on the input', async () => {
+void test('regression: an early break right after a timer flush still calls return() on the input', { timeout: 10_000 }, async () => {
   // After a timer flush the batcher holds a pending read of the input; breaking out then used to skip
   // return(), so a stream or consumer underneath was never told to release its resources.
   const g = gated<number>();
@@ -183,7 +183,7 @@ void test('regression: an early break right after a timer flush still calls retu
   assert.ok(performance.now() - t0 < 2000);
 });
 
-void test('batch: an input error propagates; the buffered partial batch is not emitted as a normal end', async () => {
+void test('batch: an input error propagates; the buffered partial batch is not emitted as a normal end', { timeout: 10_000 }, async () => {
   async function* failing(): AsyncGenerator<number> {
     yield 1;
     yield 2;
@@ -197,7 +197,7 @@ void test('batch: an input error propagates; the buffered partial batch is not e
   assert.deepEqual(seen, []);
 });
 
-void test('batch: a failing input is not asked to return(); a failing sizeOf does ask it', async () => {
+void test('batch: a failing input is not asked to return(); a failing sizeOf does ask it', { timeout: 10_000 }, async () => {
   let returns = 0;
   let reads = 0;
   const failingInput: AsyncIterable<number> = {

@@ -30,7 +30,7 @@ void test('Channel: capacity must be an integer >= 1', () => {
   assert.equal(new Channel(3).capacity, 3);
 });
 
-void test('Channel: FIFO order, close drains then ends iteration', async () => {
+void test('Channel: FIFO order, close drains then ends iteration', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(5);
   for (let i = 0; i < 5; i++) await ch.send(i);
   assert.equal(ch.size, 5);
@@ -40,7 +40,7 @@ void test('Channel: FIFO order, close drains then ends iteration', async () => {
   assert.equal(ch.size, 0);
 });
 
-void test('Channel: a waiting consumer is woken by send and by close', async () => {
+void test('Channel: a waiting consumer is woken by send and by close', { timeout: 10_000 }, async () => {
   const ch = new Channel<string>(2);
   const got = collect(ch);
   await tick();
@@ -52,7 +52,7 @@ void test('Channel: a waiting consumer is woken by send and by close', async () 
   assert.deepEqual(await got, ['a', 'b']);
 });
 
-void test('Channel: send waits while full and resumes when the consumer takes one', async () => {
+void test('Channel: send waits while full and resumes when the consumer takes one', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(2);
   await ch.send(1);
   await ch.send(2);
@@ -69,7 +69,7 @@ void test('Channel: send waits while full and resumes when the consumer takes on
   assert.equal((await it.next()).done, true);
 });
 
-void test('Channel: 10 items into capacity 2 with a slow consumer: never more than 2 queued', async () => {
+void test('Channel: 10 items into capacity 2 with a slow consumer: never more than 2 queued', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(2);
   let maxSize = 0;
   let sent = 0;
@@ -97,7 +97,7 @@ void test('Channel: 10 items into capacity 2 with a slow consumer: never more th
   assert.ok(maxAhead <= 2, `producer ran ${maxAhead} ahead`);
 });
 
-void test('Channel: send after close rejects and does not enqueue', async () => {
+void test('Channel: send after close rejects and does not enqueue', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(4);
   await ch.send(1);
   ch.close();
@@ -107,7 +107,7 @@ void test('Channel: send after close rejects and does not enqueue', async () => 
   assert.deepEqual(await collect(ch), [1]);
 });
 
-void test('Channel: close rejects blocked senders; what was queued is still delivered', async () => {
+void test('Channel: close rejects blocked senders; what was queued is still delivered', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(1);
   await ch.send(1);
   const blocked = [ch.send(2), ch.send(3)];
@@ -117,7 +117,7 @@ void test('Channel: close rejects blocked senders; what was queued is still deli
   assert.deepEqual(await collect(ch), [1]);
 });
 
-void test('Channel: a send aborted by its signal rejects ABORTED, does not enqueue, leaves no listener', async () => {
+void test('Channel: a send aborted by its signal rejects ABORTED, does not enqueue, leaves no listener', { timeout: 10_000 }, async () => {
   const ch = new Channel<string>(1);
   await ch.send('first');
   const ac = new AbortController();
@@ -137,7 +137,7 @@ void test('Channel: a send aborted by its signal rejects ABORTED, does not enque
   assert.equal((await it.next()).done, true);
 });
 
-void test('Channel: a send with an already-fired signal on a full channel rejects at once', async () => {
+void test('Channel: a send with an already-fired signal on a full channel rejects at once', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(1);
   await ch.send(1);
   const ac = new AbortController();
@@ -147,7 +147,7 @@ void test('Channel: a send with an already-fired signal on a full channel reject
   assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
 });
 
-void test('Channel: a signal that never fires leaves no listener behind after the send completes', async () => {
+void test('Channel: a signal that never fires leaves no listener behind after the send completes', { timeout: 10_000 }, async () => {
   const ch = new Channel<number>(1);
   const ac = new AbortController();
   await ch.send(1);
@@ -158,7 +158,7 @@ void test('Channel: a signal that never fires leaves no listener behind after th
   assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
 });
 
-void test('Channel: many producers, every item exactly once, per-producer order kept, bound respected', async () => {
+void test('Channel: many producers, every item exactly once, per-producer order kept, bound respected', { timeout: 10_000 }, async () => {
   const ch = new Channel<{ p: number; i: number }>(4);
   const producers = 8;
   const perProducer = 500;
@@ -184,7 +184,7 @@ void test('Channel: many producers, every item exactly once, per-producer order 
   assert.ok(maxSize <= 4, `max queued ${maxSize}`);
 });
 
-void test('Channel: 1e5 items pass through with internal storage bounded', async () => {
+void test('Channel: 1e5 items pass through with internal storage bounded', { timeout: 10_000 }, async () => {
   const capacity = 8;
   const n = 100_000;
   const ch = new Channel<number>(capacity);

@@ -37,7 +37,7 @@ async function runFailing(
   throw new Error('retry did not reject');
 }
 
-void test('retry: returns the value of the first successful attempt', async () => {
+void test('retry: returns the value of the first successful attempt', { timeout: 10_000 }, async () => {
   let n = 0;
   const v = await retry(
     async () => {
@@ -51,7 +51,7 @@ void test('retry: returns the value of the first successful attempt', async () =
   assert.equal(n, 3);
 });
 
-void test('retry: a retryable PipelineError is retried up to maxAttempts, then the last error is thrown', async () => {
+void test('retry: a retryable PipelineError is retried up to maxAttempts, then the last error is thrown', { timeout: 10_000 }, async () => {
   const errors: PipelineError[] = [];
   const r = await runFailing(
     (a) => {
@@ -70,13 +70,13 @@ void test('retry: a retryable PipelineError is retried up to maxAttempts, then t
   assert.equal(r.infos[0]?.error, errors[0]);
 });
 
-void test('retry: maxAttempts 1 means no retry', async () => {
+void test('retry: maxAttempts 1 means no retry', { timeout: 10_000 }, async () => {
   const r = await runFailing(() => unavailable(), { maxAttempts: 1 });
   assert.equal(r.attempts, 1);
   assert.equal(r.infos.length, 0);
 });
 
-void test('retry: a non-retryable PipelineError is not retried', async () => {
+void test('retry: a non-retryable PipelineError is not retried', { timeout: 10_000 }, async () => {
   const e = new PipelineError('AUTH', 'forbidden');
   const r = await runFailing(() => e, { maxAttempts: 5 });
   assert.equal(r.attempts, 1);
@@ -85,21 +85,21 @@ void test('retry: a non-retryable PipelineError is not retried', async () => {
   assert.equal(r2.attempts, 1);
 });
 
-void test('retry: an unknown Error is not retried (a bug stays loud)', async () => {
+void test('retry: an unknown Error is not retried (a bug stays loud)', { timeout: 10_000 }, async () => {
   const e = new TypeError('cannot read properties of undefined');
   const r = await runFailing(() => e, { maxAttempts: 5 });
   assert.equal(r.attempts, 1);
   assert.equal(r.error, e);
 });
 
-void test('retry: a retryable syscall error is retried and reported to onRetry as NETWORK', async () => {
+void test('retry: a retryable syscall error is retried and reported to onRetry as NETWORK', { timeout: 10_000 }, async () => {
   const r = await runFailing(() => Object.assign(new Error('reset'), { code: 'ECONNRESET' }), { maxAttempts: 2 });
   assert.equal(r.attempts, 2);
   assert.equal(r.infos[0]?.error.code, 'NETWORK');
   assert.equal((r.error as { code?: string }).code, 'ECONNRESET', 'the raw error is rethrown at the end');
 });
 
-void test('retry: honours retryAfterMs (delay >= it), capped by maxDelayMs', async () => {
+void test('retry: honours retryAfterMs (delay >= it), capped by maxDelayMs', { timeout: 10_000 }, async () => {
   // Abort inside onRetry so that the computed delay is observed without being slept.
   const observe = async (retryAfterMs: number, opts: Partial<RetryOptions>): Promise<number> => {
     const ac = new AbortController();
@@ -130,7 +130,7 @@ void test('retry: honours retryAfterMs (delay >= it), capped by maxDelayMs', asy
   assert.equal(await observe(5, { random: () => 0.5, baseDelayMs: 1000, maxDelayMs: 10_000 }), 500);
 });
 
-void test('retry: full jitter, delay in [0, ceiling) with the ceiling doubling up to maxDelayMs', async () => {
+void test('retry: full jitter, delay in [0, ceiling) with the ceiling doubling up to maxDelayMs', { timeout: 10_000 }, async () => {
   const r = await runFailing(() => unavailable(), {
     maxAttempts: 7,
     baseDelayMs: 2,
@@ -160,7 +160,7 @@ void test('backoffDelay: always an integer in [0, ceiling) with Math.random', ()
   assert.equal(backoffDelay(60, 100, 1000, () => 0.5), 500, 'huge attempt stays capped');
 });
 
-void test('retry: maxElapsedMs bounds the total time (injected clock)', async () => {
+void test('retry: maxElapsedMs bounds the total time (injected clock)', { timeout: 10_000 }, async () => {
   let clock = 1_000_000;
   let attempts = 0;
   const last = unavailable('last');
@@ -178,7 +178,7 @@ void test('retry: maxElapsedMs bounds the total time (injected clock)', async ()
   assert.equal(attempts, 3, 'attempt 3 ends at +300 ms > 250 ms: no 4th attempt');
 });
 
-void test('retry: maxElapsedMs counts the coming delay (no wait that would cross the bound)', async () => {
+void test('retry: maxElapsedMs counts the coming delay (no wait that would cross the bound)', { timeout: 10_000 }, async () => {
   const r = await runFailing(() => unavailable(), {
     maxAttempts: 10,
     maxElapsedMs: 400,
@@ -190,7 +190,7 @@ void test('retry: maxElapsedMs counts the coming delay (no wait that would cross
   assert.equal(r.infos.length, 0);
 });
 
-void test('retry: bail() stops at once with the given error, even a retryable one', async () => {
+void test('retry: bail() stops at once with the given error, even a retryable one', { timeout: 10_000 }, async () => {
   let attempts = 0;
   const final = unavailable('give up');
   await assert.rejects(
@@ -207,7 +207,7 @@ void test('retry: bail() stops at once with the given error, even a retryable on
   assert.equal(attempts, 2);
 });
 
-void test('retry: an abort during the wait rejects with ABORTED at once', async () => {
+void test('retry: an abort during the wait rejects with ABORTED at once', { timeout: 10_000 }, async () => {
   const ac = new AbortController();
   let attempts = 0;
   const t0 = performance.now();
@@ -230,7 +230,7 @@ void test('retry: an abort during the wait rejects with ABORTED at once', async 
   assert.ok(performance.now() - t0 < 5000, 'did not sleep the backoff');
 });
 
-void test('retry: a failure after the signal fired is not retried and is ABORTED when unclassified', async () => {
+void test('retry: a failure after the signal fired is not retried and is ABORTED when unclassified', { timeout: 10_000 }, async () => {
   const ac = new AbortController();
   let attempts = 0;
   await assert.rejects(
@@ -247,7 +247,7 @@ void test('retry: a failure after the signal fired is not retried and is ABORTED
   assert.equal(attempts, 1);
 });
 
-void test('regression: retry with an already-fired signal rejects with an ABORTED PipelineError, not the raw reason', async () => {
+void test('regression: retry with an already-fired signal rejects with an ABORTED PipelineError, not the raw reason', { timeout: 10_000 }, async () => {
   const ac = new AbortController();
   ac.abort('stop'); // Lifecycle.softStop() aborts with the string 'stop'
   let called = false;
@@ -263,7 +263,7 @@ void test('regression: retry with an already-fired signal rejects with an ABORTE
   assert.equal(called, false);
 });
 
-void test('retry: maxAttempts < 1 is a RangeError', async () => {
+void test('retry: maxAttempts < 1 is a RangeError', { timeout: 10_000 }, async () => {
   await assert.rejects(retry(async () => 1, { maxAttempts: 0 }), RangeError);
   await assert.rejects(retry(async () => 1, { maxAttempts: Number.NaN }), RangeError);
 });
