@@ -1,12 +1,13 @@
 import type { CommandDefinition } from './program.ts';
 import type { OptionSpec } from './option-spec.ts';
 import { fetchCommand } from './fetch.ts';
+import { ingestCommand } from './ingest.ts';
 
 /**
  * Every subcommand, in help order. Each stage's file exports its CommandDefinition; adding a command is one
  * import and one entry here.
  */
-export const COMMANDS: CommandDefinition[] = [fetchCommand];
+export const COMMANDS: CommandDefinition[] = [fetchCommand, ingestCommand];
 
 /** All option specs of all commands: config files are checked against these (a typo is an error). */
 export function allSpecs(): OptionSpec[] {

@@ -49,8 +49,31 @@ export interface IngestSendOptions {
   retryMaxDelayMs?: number;
 }
 
+/** What ingest needs of the log: topics and a producer (Kafka: `cli/ingest-kafka.ts`; run-all: `fromMessageLog`). */
+export interface IngestLog {
+  /** For log lines ("Kafka at 127.0.0.1:9092"). */
+  readonly description: string;
+  /** Create the topic if missing; an existing topic is fine. */
+  ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void>;
+  /** Resolve if the topic exists; reject NOT_FOUND (not retryable) if not, retryable errors while unreachable. */
+  checkTopic(topic: string): Promise<void>;
+  producer(): Promise<LogProducer>;
+}
+
+/** Any MessageLog (run-all's in-process log) as an IngestLog. */
+export function fromMessageLog(log: MessageLog): IngestLog {
+  return {
+    description: log.description,
+    ensureTopic: (topic, options) => log.ensureTopic(topic, options),
+    checkTopic: async (topic) => {
+      await log.endOffsets(topic);
+    },
+    producer: () => log.producer(),
+  };
+}
+
 export interface IngestStageOptions extends IngestSendOptions {
-  log: MessageLog;
+  log: IngestLog;
   spool: Omit<SpoolDirOptions, 'log' | 'onQuarantine' | 'onDone'>;
   /** Create the topic and the dead-letter topic (an existing topic is fine). */
   createTopic?: { partitions: number; replicationFactor: number };
@@ -163,7 +186,7 @@ async function prepareTopics(o: IngestStageOptions, lifecycle: Lifecycle, logger
       await waitForLog(() => o.log.ensureTopic(topic, { partitions: c.partitions, replicationFactor: c.replicationFactor }), wait);
     } else {
       // Fail at start, not at the first bad user hours later: a missing topic is NOT_FOUND, which is fatal.
-      await waitForLog(() => o.log.endOffsets(topic), wait);
+      await waitForLog(() => o.log.checkTopic(topic), wait);
     }
   }
 }

@@ -16,7 +16,7 @@ import { createLogger } from '../../src/core/log.ts';
 import { Stats } from '../../src/core/stats.ts';
 import { formatSpoolName } from '../../src/sinks/spool-name.ts';
 import { generateResponse } from '../../src/sources/synthetic-generator.ts';
-import { runIngestStage, type IngestStageOptions } from '../../src/stages/ingest.ts';
+import { fromMessageLog, runIngestStage, type IngestStageOptions } from '../../src/stages/ingest.ts';
 import { HEADER } from '../../src/transforms/user-message.ts';
 
 let root: string;
@@ -44,7 +44,7 @@ async function writeResponses(n: number, users: number): Promise<void> {
 
 function options(log: MessageLog, over: Partial<IngestStageOptions> = {}): IngestStageOptions {
   return {
-    log,
+    log: fromMessageLog(log),
     topic: 't',
     dlqTopic: 't.dlq',
     format: 'user',
