@@ -111,7 +111,7 @@ function textLine(level: LogLevel, component: string | undefined, msg: string, f
     if (v === undefined) continue;
     const val = fieldValue(v);
     const s = typeof val === 'string' ? val : (safeJson(val) ?? '[unserializable]');
-    line += ` ${k}=${/[\s"=]/.test(s ?? '') ? JSON.stringify(s) : s}`;
+    line += ` ${k}=${/[\s"=]/.test(s) ? JSON.stringify(s) : s}`;
   }
   return line + '\n';
 }
