@@ -146,11 +146,11 @@ export const ARCHIVE_COMMAND: CommandDefinition = {
   name: 'archive',
   summary: 'copy Kafka records into time-bucketed files on HDFS (WebHDFS) or local disk, each record exactly once',
   description:
-    'Replaces the Flume Kafka->HDFS agent. Records are bucketed by their event time (the fetch time they carry,\n' +
-    'else the Kafka timestamp) into --path, written as one compact JSON line each. A file is "<name>.tmp" while\n' +
-    'open and renamed on close (roll interval, size, count, idle timeout, or a bucket change). Offsets are\n' +
-    'committed only for records whose file is renamed; after a crash the leftovers are removed and rewritten\n' +
-    'under the same names, so each record is archived exactly once. Messages that are not JSON or not UTF-8 go\n' +
+    'Replaces the Flume Kafka->HDFS agent. Records are bucketed by their event time (the fetch time they carry, ' +
+    'else the Kafka timestamp) into --path, written as one compact JSON line each. A file is "<name>.tmp" while ' +
+    'open and renamed on close (roll interval, size, count, idle timeout, or a bucket change). Offsets are ' +
+    'committed only for records whose file is renamed; after a crash the leftovers are removed and rewritten ' +
+    'under the same names, so each record is archived exactly once. Messages that are not JSON or not UTF-8 go ' +
     'to <root>/_rejected/ with the reason. SIGINT/SIGTERM closes and renames open files, commits, exits 0.',
   examples: [
     'userpipe archive --hdfs-url http://namenode:9870 --brokers kafka:9092',
