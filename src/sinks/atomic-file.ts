@@ -31,9 +31,11 @@ export async function writeFileAtomic(dir: string, name: string, data: string | 
   const finalPath = join(dir, name);
   const doSync = options.fsync ?? true;
   let fh: FileHandle | undefined;
+  let created = false;
   let renamed = false;
   try {
     fh = await open(tempPath, 'wx', 0o644);
+    created = true;
     await fh.writeFile(data);
     if (doSync) await fh.sync();
     await fh.close();
@@ -46,7 +48,8 @@ export async function writeFileAtomic(dir: string, name: string, data: string | 
     if (doSync) await fsyncDir(dir);
   } catch (err) {
     await fh?.close().catch(() => {});
-    if (!renamed) await unlink(tempPath).catch(() => {});
+    // Only our own temp file: an existing one (EEXIST) belongs to someone else.
+    if (created && !renamed) await unlink(tempPath).catch(() => {});
     throw classifyFsError(err, renamed ? finalPath : tempPath);
   }
 }

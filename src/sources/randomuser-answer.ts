@@ -45,7 +45,7 @@ export function parseRandomUserAnswer(answer: HttpAnswer, requested: number): Ra
     parsed = JSON.parse(body);
   } catch (err) {
     // A cut-off body is the common case (the connection dropped mid-answer); say so rather than quoting the parser.
-    const truncated = /end of (json )?input|unterminated|unexpected end/i.test(errorMessage(err));
+    const truncated = endsInsideValue(body);
     throw new PipelineError('BAD_RESPONSE', truncated ? 'truncated JSON' : `invalid JSON: ${errorMessage(err)}`, {
       details: { status, bytes: body.length },
       cause: err,
@@ -99,6 +99,22 @@ export function classifyRequestError(err: unknown, aborted: boolean): PipelineEr
     return new PipelineError('NETWORK', `read error: ${errorMessage(err)}`, { cause: err, details: code ? { errno: code } : {} });
   }
   return new PipelineError('INTERNAL', `request failed: ${errorMessage(err)}`, { cause: err, retryable: false, details: code ? { errno: code } : {} });
+}
+
+/** Whether `text` stops inside a JSON string, object or array: a cut-off document rather than a malformed one. */
+export function endsInsideValue(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return inString || depth > 0;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
