@@ -1,0 +1,133 @@
+/**
+ * The transform half of the process stage: envelopes of Kafka messages -> one PointItem per user to write.
+ * Lockstep (an async generator): nothing is read while the batcher downstream does not ask for more.
+ *
+ * Per message: decode (both formats), split its ack over its users; per user:
+ * - invalid (API 1.4 schema), no `login.uuid`, or a point that cannot be rendered: dead-lettered with the
+ *   reason, its ack settled by the DLQ;
+ * - its `login.uuid` is in the dedupe window: skipped, and its ack is settled when the FIRST occurrence's
+ *   is (at once if that one is already written). Settling it earlier could commit this offset while the
+ *   original, in another partition or redelivered after a rebalance, is still unwritten;
+ * - otherwise: rendered to one line of line protocol and yielded.
+ * A message unusable as a whole (not UTF-8, not JSON, not an object) is dead-lettered unchanged.
+ */
+import type { LogRecord } from '../clients/message-log.ts';
+import { splitAck, type Ack, type Envelope } from '../core/envelope.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { StageCounters } from '../core/stats.ts';
+import { DedupeWindow } from '../transforms/dedupe-window.ts';
+import { renderPoint } from '../transforms/line-protocol.ts';
+import { deadLetterMessage, deadLetterUser } from '../transforms/process-dead-letter.ts';
+import type { RandomUser } from '../transforms/randomuser-types.ts';
+import { decodeUserMessage } from '../transforms/user-messages-decode.ts';
+import { userToPoint } from '../transforms/user-point.ts';
+import { validateUser } from '../transforms/user-schema.ts';
+import type { DeadLetterFn, PointItem } from './process-writes.ts';
+
+export interface PointCounts {
+  /** Users taken in (a message unusable as a whole counts as one). */
+  users: number;
+  /** Users (or whole messages) sent to the DLQ before writing: invalid, unrenderable, undecodable. */
+  invalid: number;
+  /** Users skipped by the dedupe window. */
+  duplicates: number;
+}
+
+export interface PointItemsOptions {
+  measurement: string;
+  dlqTopic: string;
+  dedupeWindow: number;
+  counters: StageCounters;
+  counts: PointCounts;
+  deadLetter: DeadLetterFn;
+}
+
+/**
+ * The settling of the first occurrence of a uuid, which its duplicates follow. Only success is passed on: if
+ * the original fails, the stage is failing, and the duplicates stay unsettled (not committed).
+ */
+class FirstOccurrence {
+  private done = false;
+  private followers: Ack[] | undefined;
+
+  /** Wrap the original's ack so that its settling releases the followers. */
+  wrap(ack: Ack): Ack {
+    return async (error) => {
+      await ack(error);
+      if (error) {
+        this.followers = undefined;
+        return;
+      }
+      this.done = true;
+      const followers = this.followers;
+      this.followers = undefined;
+      if (followers) for (const f of followers) await f();
+    };
+  }
+
+  async follow(ack: Ack): Promise<void> {
+    if (this.done) await ack();
+    else (this.followers ??= []).push(ack);
+  }
+}
+
+function uuidOf(user: unknown): string | undefined {
+  const uuid = (user as { login?: { uuid?: unknown } } | null)?.login?.uuid;
+  return typeof uuid === 'string' && uuid !== '' ? uuid : undefined;
+}
+
+export async function* toPointItems(input: AsyncIterable<Envelope<LogRecord>>, o: PointItemsOptions): AsyncGenerator<PointItem> {
+  const window = new DedupeWindow<FirstOccurrence>(o.dedupeWindow);
+  const pointOptions = { measurement: o.measurement };
+  for await (const env of input) {
+    const record = env.payload;
+    const decoded = decodeUserMessage(record);
+    if (!decoded.ok) {
+      o.counters.in += 1;
+      o.counts.users += 1;
+      o.counts.invalid += 1;
+      await o.deadLetter(deadLetterMessage(record, decoded.reason, o.dlqTopic), env.ack);
+      continue;
+    }
+    const alone = decoded.format === 'user';
+    const acks = splitAck(env.ack, decoded.users.length);
+    for (let position = 0; position < decoded.users.length; position++) {
+      const { user, origin } = decoded.users[position] as (typeof decoded.users)[number];
+      let ack = acks[position] as Ack;
+      o.counters.in += 1;
+      o.counts.users += 1;
+      const reject = async (reason: string): Promise<void> => {
+        o.counts.invalid += 1;
+        await o.deadLetter(deadLetterUser(record, user, origin, reason, o.dlqTopic, alone), ack);
+      };
+      const valid = validateUser(user);
+      if (!valid.ok) {
+        await reject(`invalid user: ${valid.reason}`);
+        continue;
+      }
+      const uuid = uuidOf(user);
+      if (uuid === undefined) {
+        await reject('invalid user: no login.uuid');
+        continue;
+      }
+      if (window.capacity > 0) {
+        const first = new FirstOccurrence();
+        const original = window.check(uuid, first);
+        if (original !== undefined) {
+          o.counts.duplicates += 1;
+          await original.follow(ack);
+          continue;
+        }
+        ack = first.wrap(ack);
+      }
+      let line: string;
+      try {
+        line = renderPoint(userToPoint(user as RandomUser, origin, pointOptions));
+      } catch (err) {
+        await reject(`cannot make a point: ${errorMessage(err)}`);
+        continue;
+      }
+      yield { line, ack, record, position };
+    }
+  }
+}

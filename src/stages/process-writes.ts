@@ -1,0 +1,172 @@
+/**
+ * The write half of the process stage: batches of rendered lines -> a PointWriter (InfluxDB or line-protocol
+ * files), at most `maxInFlight` batches at once, and the settling of every user's ack from the outcome.
+ *
+ * Per batch:
+ * - written lines: their acks are settled (the offset may be committed);
+ * - refused lines (400/413/422, isolated by the writer): the user goes to the dead-letter topic with
+ *   InfluxDB's message; its ack is settled by the DLQ once the dead letter is durable;
+ * - the write threw: the outcome of its lines is unknown, so NO ack is settled (nothing is committed past
+ *   them; they are redelivered after a restart). ABORTED (hard abort, or a stop while InfluxDB is down) just
+ *   leaves them; anything else (AUTH, NOT_FOUND, CONFIG, retries spent) is fatal and reported to `onFatal`.
+ *
+ * Backpressure: `submit` waits while `maxInFlight` writes are running. A write blocks while the writer retries
+ * (InfluxDB down), so the caller stops pulling batches, the batcher stops pulling users and the source stops
+ * reading: memory stays flat during an outage.
+ */
+import type { LogRecord } from '../clients/message-log.ts';
+import type { Ack } from '../core/envelope.ts';
+import { toPipelineError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { RetryInfo } from '../core/retry.ts';
+import type { StageCounters, Stats } from '../core/stats.ts';
+import type { PointWriter, WriteResult } from '../sinks/point-writer.ts';
+import { deadLetterUser, type DeadLetter } from '../transforms/process-dead-letter.ts';
+import { decodeUserMessage, type DecodedMessage } from '../transforms/user-messages-decode.ts';
+
+/** One user on its way to the writer. */
+export interface PointItem {
+  /** Its line of line protocol. */
+  line: string;
+  /** Settled once the point is written or the user dead-lettered. */
+  ack: Ack;
+  /** The message it came from, and its position there: enough to rebuild the dead letter when refused. */
+  record: LogRecord;
+  position: number;
+}
+
+/** Queue a dead letter; `ack` is settled once the DLQ holds it durably (nacked when it could not). */
+export type DeadLetterFn = (message: DeadLetter, ack: Ack) => Promise<void>;
+
+/**
+ * One warning when InfluxDB becomes unreachable and one line when it is back, instead of a line per attempt
+ * (attempts are logged at debug level). Shared by all writes in flight.
+ */
+export class InfluxOutage {
+  private readonly log: Logger;
+  /** Where the points go, for the log lines (set once the writer exists). */
+  target = '';
+  private since: number | undefined;
+
+  constructor(log: Logger) {
+    this.log = log;
+  }
+
+  get down(): boolean {
+    return this.since !== undefined;
+  }
+
+  failed({ attempt, delayMs, error }: RetryInfo): void {
+    if (this.since === undefined) {
+      this.since = Date.now();
+      this.log.warn('influxdb unavailable; reading paused, retrying', { to: this.target, code: error.code, error: error.message });
+    } else {
+      this.log.debug('influxdb still unavailable', { attempt, delayMs, code: error.code, error: error.message });
+    }
+  }
+
+  recovered(): void {
+    if (this.since === undefined) return;
+    this.log.info('influxdb available again; reading resumed', { to: this.target, downMs: Date.now() - this.since });
+    this.since = undefined;
+  }
+}
+
+export interface PointWritesOptions {
+  writer: PointWriter;
+  maxInFlight: number;
+  dlqTopic: string;
+  deadLetter: DeadLetterFn;
+  outage: InfluxOutage;
+  /** Given to every write: fires on a hard abort, or on a stop while InfluxDB is down. */
+  signal: AbortSignal;
+  counters: StageCounters;
+  stats: Stats;
+  /** A write failed for good: the stage must stop reading and fail. */
+  onFatal: (error: unknown) => void;
+}
+
+export class PointWrites {
+  private readonly o: PointWritesOptions;
+  private readonly running = new Set<Promise<void>>();
+  /** Users whose write was abandoned (aborted): not acked, redelivered on the next start. */
+  abandoned = 0;
+
+  constructor(o: PointWritesOptions) {
+    this.o = o;
+  }
+
+  /** Start writing `items` once fewer than `maxInFlight` writes run. Resolves when the write has started. */
+  async submit(items: PointItem[]): Promise<void> {
+    while (this.running.size >= this.o.maxInFlight) await Promise.race(this.running);
+    const p: Promise<void> = this.write(items).finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  /** Wait for every started write (and its acks / dead letters) to settle. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+
+  private async write(items: PointItem[]): Promise<void> {
+    const { writer, counters, stats, outage } = this.o;
+    let result: WriteResult;
+    const started = performance.now();
+    try {
+      result = await writer.write(
+        items.map((i) => i.line),
+        this.o.signal,
+      );
+    } catch (err) {
+      if (toPipelineError(err).code === 'ABORTED') {
+        this.abandoned += items.length;
+        return;
+      }
+      this.o.onFatal(err);
+      return;
+    }
+    stats.observeLatency('process', (performance.now() - started) / 1000);
+    outage.recovered();
+    counters.out += result.written;
+    if (result.rejected.length === 0) {
+      for (const item of items) await item.ack();
+      return;
+    }
+    await this.settleWithRejections(items, result);
+  }
+
+  private async settleWithRejections(items: readonly PointItem[], result: WriteResult): Promise<void> {
+    // Rejections name lines, not positions; the same line twice in a batch (dedupe off) is refused twice.
+    const refused = new Map<string, string[]>();
+    for (const r of result.rejected) {
+      const message = `InfluxDB refused the point${r.status === undefined ? '' : ` (HTTP ${r.status})`}: ${r.message}`;
+      const list = refused.get(r.line);
+      if (list) list.push(message);
+      else refused.set(r.line, [message]);
+    }
+    const decoded = new Map<LogRecord, DecodedMessage>();
+    for (const item of items) {
+      const message = refused.get(item.line)?.shift();
+      if (message === undefined) {
+        await item.ack();
+        continue;
+      }
+      let d = decoded.get(item.record);
+      if (d === undefined) {
+        d = decodeUserMessage(item.record);
+        decoded.set(item.record, d);
+      }
+      const user = d.ok ? d.users[item.position] : undefined;
+      if (d.ok && user !== undefined) {
+        const dl = deadLetterUser(item.record, user.user, user.origin, message, this.o.dlqTopic, d.format === 'user');
+        await this.o.deadLetter(dl, item.ack);
+      } else {
+        // Cannot happen (it decoded the first time; decoding is pure). Dead-letter the line itself, not nothing.
+        await this.o.deadLetter(
+          { topic: this.o.dlqTopic, value: item.line, headers: { 'userpipe-error': message, 'userpipe-stage': 'process' } },
+          item.ack,
+        );
+      }
+    }
+  }
+}
