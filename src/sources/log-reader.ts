@@ -7,7 +7,7 @@ import type { LogConsumer, LogRecord } from '../clients/message-log.ts';
  */
 export async function* readRecords(
   consumer: LogConsumer,
-  options: { stop: AbortSignal; stopAt?: Map<number, bigint>; pollMs?: number },
+  options: { stop: AbortSignal; stopAt?: EndOffsets; pollMs?: number },
 ): AsyncGenerator<LogRecord> {
   const { stop, stopAt, pollMs = 250 } = options;
   const it = consumer[Symbol.asyncIterator]();
@@ -32,7 +32,14 @@ export async function* readRecords(
   }
 }
 
-export function reachedEnd(consumer: LogConsumer, stopAt: Map<number, bigint> | undefined): boolean {
+/**
+ * Where to stop: fixed end offsets (`--once`), or a function that returns them once they are known (run-all
+ * learns them when ingest has finished) and undefined until then.
+ */
+export type EndOffsets = Map<number, bigint> | (() => Map<number, bigint> | undefined);
+
+export function reachedEnd(consumer: LogConsumer, endOffsets: EndOffsets | undefined): boolean {
+  const stopAt = typeof endOffsets === 'function' ? endOffsets() : endOffsets;
   if (!stopAt) return false;
   const positions = consumer.positions();
   for (const [partition, end] of stopAt) {

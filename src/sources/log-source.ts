@@ -3,7 +3,7 @@ import { envelope, type Envelope } from '../core/envelope.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommitOffset, LogConsumer, LogRecord } from '../clients/message-log.ts';
-import { readRecords } from './log-reader.ts';
+import { readRecords, type EndOffsets } from './log-reader.ts';
 
 /**
  * Turns a log consumer (Kafka or the in-process log) into envelopes whose ack is "this record's effect is
@@ -21,7 +21,7 @@ export interface LogSourceOptions {
   maxInFlight: number;
   commitIntervalMs: number;
   /** `--once`: stop once every partition reached these offsets (end offsets seen at start). */
-  stopAt?: Map<number, bigint>;
+  stopAt?: EndOffsets;
   log: Logger;
 }
 

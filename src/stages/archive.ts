@@ -24,6 +24,8 @@ export interface ArchiveStageOptions {
   bufferDir: string;
   /** Archive up to the end offsets seen at start, close everything, commit, return. */
   once: boolean;
+  /** Or stop at end offsets learnt later (run-all: once ingest has finished). */
+  endOffsets?: () => Map<number, bigint> | undefined;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function runArchiveStage(o: ArchiveStageOptions, lifecycle: Lifecyc
   });
   holder.consumer = consumer;
   stats.gauge('archive', { lag: () => consumer.lag() });
-  const stopAt = o.once ? await o.log.endOffsets(o.topic) : undefined;
+  const stopAt = o.once ? await o.log.endOffsets(o.topic) : o.endOffsets;
   const ticker = setInterval(() => {
     writer.tick().catch((err: unknown) => logger.error('timed roll failed', { error: err }));
   }, 1000);
