@@ -209,8 +209,9 @@ export class WebHdfsClient {
 
   /**
    * Create a file with `body` (CREATE: NameNode 307, then PUT to the DataNode, 201). Resolves once the DataNode
-   * answered, i.e. the file is closed and its bytes durable. A Readable/AsyncIterable body is consumed; on failure
-   * it may be half consumed and the file may exist partially: the caller recreates it with overwrite=true.
+   * answered, i.e. the file is closed and its bytes durable. A Readable/AsyncIterable body is consumed. On failure
+   * or abort mid-body the DataNode CLOSES THE FILE WITH THE BYTES RECEIVED SO FAR (measured): a truncated file that
+   * looks complete. So write to a temporary name and `rename` after success, or recreate with overwrite=true.
    */
   async create(path: string, body: RequestBody, options: CreateOptions = {}): Promise<void> {
     const overwrite = options.overwrite ?? false;
@@ -225,10 +226,23 @@ export class WebHdfsClient {
 
   /**
    * Append `body` to an existing file (APPEND: NameNode 307, then POST to the DataNode, 200). Never repeated
-   * automatically once bytes may have been sent: a failure may have appended part of the body.
+   * automatically once bytes may have been sent: a failure (or an abort) may have appended PART of the body,
+   * and the DataNode closes the file with it. To undo, note the length before and `truncate` back to it.
    */
   async append(path: string, body: RequestBody, options: CallOptions = {}): Promise<void> {
     await this.#write('APPEND', path, body, {}, false, options.signal);
+  }
+
+  /**
+   * Cut a file to `newLength` bytes (e.g. to undo a partial append). Idempotent, so retried. Resolves true when
+   * done at once, false when HDFS must first recover the last block (length not on a block boundary): the file
+   * then refuses appends (UNAVAILABLE, RecoveryInProgressException) for a moment.
+   */
+  async truncate(path: string, newLength: number, options: CallOptions = {}): Promise<boolean> {
+    if (!Number.isSafeInteger(newLength) || newLength < 0) {
+      throw new PipelineError('INVALID_INPUT', `WebHDFS TRUNCATE ${path}: bad length ${newLength}`, { details: { path, newLength } });
+    }
+    return this.#run(options.signal, (signal) => this.#req.jsonBoolean('POST', 'TRUNCATE', path, { newlength: newLength }, signal));
   }
 
   async #write(
