@@ -22,10 +22,15 @@ export interface SpoolFixture {
 }
 
 /** Write `count` fetch-named files of `users` users each (one response per file, as fetch writes them). */
-export async function writeSpool(dir: string, count: number, users: number, seed = unique('ingest-seed')): Promise<SpoolFixture> {
+export async function writeSpool(
+  dir: string,
+  count: number,
+  users: number,
+  seed = unique('ingest-seed'),
+  t0 = Date.UTC(2026, 10, 30, 12, 0, 0, 0),
+): Promise<SpoolFixture> {
   await mkdir(dir, { recursive: true });
   const fixture: SpoolFixture = { files: new Map(), uuids: new Set(), values: new Map() };
-  const t0 = Date.UTC(2026, 10, 30, 12, 0, 0, 0);
   for (let i = 0; i < count; i++) {
     const name = formatSpoolName(t0 + i * 1000, i % 100, 'itest');
     const resp = generateResponse({ seed, page: i + 1, results: users });

@@ -31,7 +31,7 @@ export async function crashScenario(root: string, topic: string, files: number, 
   const countDone = async (): Promise<number> => (await readdir(spool)).filter((n) => n.endsWith('.COMPLETED')).length;
 
   const first = startCli(ingestArgs(root, topic, '--once', ...extraArgs), { timeoutMs: 300_000 });
-  let doneAtKill = 0;
+  let doneAtKill: number;
   try {
     while (true) {
       doneAtKill = await countDone();
