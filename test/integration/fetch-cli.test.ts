@@ -155,6 +155,39 @@ test('a request failing every attempt is logged once; with --once the exit code 
   assert.equal(visible(join(dir, 'spool')).length, 1);
 });
 
+test('invalid users go to the quarantine file with the reason; the valid ones are written', async (t) => {
+  const dir = tmp(t);
+  const s = await server(t, {
+    responder: (q, n) => {
+      const body = generateResponse({ seed: 'q', page: n, results: q.results, nat: q.nat });
+      (body.results[0] as Record<string, unknown>).nat = 'XX';
+      (body.results[2] as Record<string, unknown>).dob = { date: 'yesterday', age: 3 };
+      return body;
+    },
+  });
+  const r = await runCli(['fetch', '--api-url', s.url, '--count', '2', '--results', '5', '--interval', '0', '--data-dir', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const names = visible(join(dir, 'spool'));
+  assert.equal(names.length, 2);
+  for (const n of names) {
+    const body = readSpoolFile(join(dir, 'spool', n));
+    assert.equal(body.results.length, 3);
+    assert.ok(body.results.every((u) => validateUser(u).ok));
+  }
+  const qfiles = readdirSync(join(dir, 'quarantine'));
+  assert.equal(qfiles.length, 1);
+  assert.match(qfiles[0] ?? '', /^fetch-\d{8}\.ndjson$/);
+  const entries = readFileSync(join(dir, 'quarantine', qfiles[0] ?? ''), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(entries.length, 4);
+  assert.deepEqual(entries.map((e) => e.index), [0, 2, 0, 2]);
+  assert.match(String(entries[0]?.reason), /\/nat must be one of/);
+  assert.match(String(entries[1]?.reason), /\/dob\/date has an unexpected format/);
+  assert.equal((entries[0]?.user as { nat: string }).nat, 'XX');
+  assert.ok(!Number.isNaN(Date.parse(String(entries[0]?.fetchedAt))));
+  assert.match(r.stderr, /invalid users quarantined count=2 of=5/);
+  assert.match(r.stderr, /fetch finished responses=2 users=6 quarantined=4/);
+});
+
 test('4. a watcher reading the spool dir during a full-speed fetch never sees a partial file', async (t) => {
   const dir = tmp(t);
   const spool = join(dir, 'spool');
@@ -324,17 +357,24 @@ test('fetch --stdout | head -1: the reader going away ends fetch quietly with ex
   assert.ok(JSON.parse(r.stdout.split('\n')[0] ?? ''));
 });
 
-test('SIGINT during a run: exit 130, every visible file complete, no temp file left', async (t) => {
-  const dir = tmp(t);
-  const spool = join(dir, 'spool');
-  const s = await server(t, { latencyMs: 5 });
-  const p = startCli(['fetch', '--api-url', s.url, '--results', '100', '--interval', '0', '--spool-dir', spool, '--data-dir', dir]);
-  await waitFor(() => existsSync(spool) && visible(spool).length >= 5, 20_000, 'files');
-  p.kill('SIGINT');
-  const r = await p.done;
-  assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /SIGINT received, stopping/);
-  assert.deepEqual(hidden(spool), []);
-  for (const n of visible(spool)) assert.equal(readSpoolFile(join(spool, n)).results.length, 100);
-  assert.match(r.stderr, /fetch finished/);
-});
+for (const twice of [false, true]) {
+  test(`SIGINT ${twice ? 'twice (hard abort)' : 'once (drain)'} during a run: exit 130, every visible file complete, no temp file left`, async (t) => {
+    const dir = tmp(t);
+    const spool = join(dir, 'spool');
+    const s = await server(t, { latencyMs: 5 });
+    const p = startCli(['fetch', '--api-url', s.url, '--results', '100', '--interval', '0', '--spool-dir', spool, '--data-dir', dir]);
+    await waitFor(() => existsSync(spool) && visible(spool).length >= 5, 20_000, 'files');
+    p.kill('SIGINT');
+    if (twice) {
+      // The second signal is the hard abort (if the drain has not finished already).
+      await p.waitForOutput(/SIGINT received/).catch(() => {});
+      p.kill('SIGINT');
+    }
+    const r = await p.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT received, stopping/);
+    assert.deepEqual(hidden(spool), []);
+    for (const n of visible(spool)) assert.equal(readSpoolFile(join(spool, n)).results.length, 100);
+    if (!twice) assert.match(r.stderr, /fetch finished/);
+  });
+}
