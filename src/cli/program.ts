@@ -34,6 +34,9 @@ export interface ProgramIO {
   allSpecs: readonly OptionSpec[];
 }
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+const LOG_FORMATS = ['text', 'json'] as const;
+
 const GLOBAL_HELP = `
 Pipeline: RandomUser API -> fetch -> spool dir -> ingest -> Kafka -> { archive -> HDFS, process -> InfluxDB }.
 Every option can also come from the environment (USERPIPE_<NAME>, shown in each command's help) or from
@@ -66,8 +69,8 @@ export function buildProgram(commands: readonly CommandDefinition[], io: Program
     .description('Move RandomUser records through Kafka into HDFS and InfluxDB, with nothing lost.')
     .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
     .option('-c, --config <file>', 'config file (JSON or YAML) for every stage (env USERPIPE_CONFIG)')
-    .addOption(new Option('--log-level <level>', 'log level (default: info; env USERPIPE_LOG_LEVEL)').choices(['debug', 'info', 'warn', 'error', 'silent']))
-    .addOption(new Option('--log-format <format>', 'log format on stderr (default: text; env USERPIPE_LOG_FORMAT)').choices(['text', 'json']))
+    .addOption(new Option('--log-level <level>', 'log level (default: info; env USERPIPE_LOG_LEVEL)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'log format on stderr (default: text; env USERPIPE_LOG_FORMAT)').choices(LOG_FORMATS))
     .option('-q, --quiet', 'only warnings and errors, no progress display')
     .addHelpText('after', GLOBAL_HELP)
     .showHelpAfterError('(add --help for usage)')
@@ -96,7 +99,16 @@ export function buildProgram(commands: readonly CommandDefinition[], io: Program
 
 async function runCommand(def: CommandDefinition, command: Command, io: ProgramIO): Promise<number> {
   const globals = command.optsWithGlobals<{ config?: string; logLevel?: LogLevel; logFormat?: LogFormat; quiet?: boolean }>();
-  const level: LogLevel = globals.logLevel ?? (io.env.USERPIPE_LOG_LEVEL as LogLevel | undefined) ?? (globals.quiet ? 'warn' : 'info');
+  // The environment is not checked by commander's choices: an unknown level would silently log everything.
+  for (const [name, allowed] of [['USERPIPE_LOG_LEVEL', LOG_LEVELS], ['USERPIPE_LOG_FORMAT', LOG_FORMATS]] as const) {
+    const v = io.env[name];
+    if (v !== undefined && v !== '' && !(allowed as readonly string[]).includes(v)) {
+      io.stderr.write(`userpipe: invalid ${name} (environment): ${JSON.stringify(v)} is not one of ${allowed.join(', ')}\n`);
+      return EXIT.USAGE;
+    }
+  }
+  const envLevel = io.env.USERPIPE_LOG_LEVEL ? (io.env.USERPIPE_LOG_LEVEL as LogLevel) : undefined;
+  const level: LogLevel = globals.logLevel ?? envLevel ?? (globals.quiet ? 'warn' : 'info');
   const format: LogFormat = globals.logFormat ?? (io.env.USERPIPE_LOG_FORMAT === 'json' ? 'json' : 'text');
   let progress: Progress | undefined;
   const log = createLogger({

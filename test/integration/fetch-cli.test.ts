@@ -378,3 +378,13 @@ for (const twice of [false, true]) {
     if (!twice) assert.match(r.stderr, /fetch finished/);
   });
 }
+
+test('regression: an unknown USERPIPE_LOG_LEVEL was accepted and silently logged everything; now exit 2', async () => {
+  const r = await runCli(['fetch', '--source', 'synthetic', '--count', '1', '--stdout'], { env: { USERPIPE_LOG_LEVEL: 'verbose' } });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /invalid USERPIPE_LOG_LEVEL \(environment\): "verbose" is not one of debug, info, warn, error, silent/);
+  assert.equal(r.stdout, '');
+  const json = await runCli(['fetch', '--source', 'synthetic', '--count', '1', '--stdout'], { env: { USERPIPE_LOG_FORMAT: 'json' } });
+  assert.equal(json.code, 0);
+  assert.ok(json.stderr.trim().split('\n').every((l) => typeof (JSON.parse(l) as { msg: string }).msg === 'string'));
+});
