@@ -9,6 +9,7 @@ import { describeBrokers, kafkaConnection } from './kafka-connection.ts';
 import type { OptionValues } from './option-spec.ts';
 import type { CommandDefinition } from './program.ts';
 import { runIngestStage, type IngestLog, type IngestStageOptions } from '../stages/ingest.ts';
+import { isAbortError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 
 export { INGEST_OPTIONS, parseIngestConfig, type IngestConfig } from './ingest-options.ts';
@@ -58,7 +59,14 @@ export async function runIngest(options: OptionValues, ctx: CommandContext): Pro
   const started = Date.now();
   try {
     ctx.startProgress(['ingest']);
-    const result = await runIngestStage(ingestStageOptions(config, kafka), ctx.lifecycle, ctx.stats, log);
+    let result;
+    try {
+      result = await runIngestStage(ingestStageOptions(config, kafka), ctx.lifecycle, ctx.stats, log);
+    } catch (err) {
+      // Stopped by a signal while still waiting for Kafka at start: an interruption, not a failure.
+      if (ctx.lifecycle.stop.aborted && isAbortError(err)) return EXIT.INTERRUPTED;
+      throw err;
+    }
     const c = ctx.stats.stage('ingest');
     log.info('ingest finished', {
       files: result.filesDone,

@@ -171,8 +171,14 @@ export class SpoolDirSource {
     return onceAck(async (error?: PipelineError) => {
       try {
         if (!error) {
-          await markDone(file.path, file.name, this.opts.dir, this.opts.completion, this.now);
-          this.log.debug('spool file done', { file: file.name });
+          try {
+            await markDone(file.path, file.name, this.opts.dir, this.opts.completion, this.now);
+            this.log.debug('spool file done', { file: file.name });
+          } catch (err) {
+            // Someone took the file away after we read it: its data is in Kafka, there is nothing to mark.
+            if ((err as PipelineError).details?.errno !== 'ENOENT') throw err;
+            this.log.warn('spool file vanished before it could be marked done', { file: file.name });
+          }
           this.opts.onDone?.(file.name);
         } else if (isQuarantinable(error)) {
           await this.quarantine(file, { reason: `refused downstream: ${error.message}` });

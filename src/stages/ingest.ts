@@ -13,9 +13,13 @@
  * being filled plus `maxInFlightBatches` being sent. Stop (`lifecycle.stop`): no new file is read, what is in
  * flight is sent and settled. Abort: unsent messages are nacked and their files stay for the next run.
  *
+ * One ingest per spool directory (`spool-lock.ts`): a second one fails at start instead of sending every file
+ * twice.
+ *
  * `ingestUnits` is the same pipeline without the spool directory: run-all can feed it parsed responses whose
  * acks advance its own cursor (see `responseUnit`).
  */
+import { mkdir } from 'node:fs/promises';
 import type { MessageLog, LogProducer } from '../clients/message-log.ts';
 import { envelope, splitAck, type Envelope } from '../core/envelope.ts';
 import type { Lifecycle } from '../core/lifecycle.ts';
@@ -24,6 +28,7 @@ import { abortedError } from '../core/sleep.ts';
 import type { Stats, StageCounters } from '../core/stats.ts';
 import { LogSink, waitForLog } from '../sinks/log-sink.ts';
 import { SpoolDirSource, type SpoolDirOptions } from '../sources/spool-dir.ts';
+import { lockSpoolDir } from '../sources/spool-lock.ts';
 import type { RandomUserResponse } from '../transforms/randomuser-types.ts';
 import type { SpoolLayout, SpoolRecord } from '../transforms/spool-format.ts';
 import type { MessageFormat } from '../transforms/user-message.ts';
@@ -87,7 +92,19 @@ export interface IngestResult {
 export async function runIngestStage(o: IngestStageOptions, lifecycle: Lifecycle, stats: Stats, logger: Logger): Promise<IngestResult> {
   const counters = stats.stage('ingest');
   const result: IngestResult = { filesDone: 0, filesQuarantined: 0 };
-  await prepareTopics(o, lifecycle, logger, counters);
+  await mkdir(o.spool.dir, { recursive: true });
+  const unlock = await lockSpoolDir(o.spool.dir);
+  try {
+    await prepareTopics(o, lifecycle, logger, counters);
+    await runSpool(o, lifecycle, stats, logger, result);
+  } finally {
+    await unlock();
+  }
+  return result;
+}
+
+async function runSpool(o: IngestStageOptions, lifecycle: Lifecycle, stats: Stats, logger: Logger, result: IngestResult): Promise<void> {
+  const counters = stats.stage('ingest');
   const source = new SpoolDirSource({
     ...o.spool,
     log: logger,
@@ -106,7 +123,6 @@ export async function runIngestStage(o: IngestStageOptions, lifecycle: Lifecycle
   } finally {
     await producer.close();
   }
-  return result;
 }
 
 /**
