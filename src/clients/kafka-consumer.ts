@@ -356,7 +356,14 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
           throw classifyKafkaError(err, 'listOffsets', { group: this.groupId });
         }
       },
-      { maxAttempts: Infinity, maxElapsedMs: this.retryMaxMs, baseDelayMs: 500, maxDelayMs: 10_000, signal: this.stopController.signal },
+      {
+        maxAttempts: Infinity,
+        maxElapsedMs: this.retryMaxMs,
+        baseDelayMs: 500,
+        maxDelayMs: 10_000,
+        signal: this.stopController.signal,
+        onRetry: (info) => this.logger.warn('kafka offsets lookup failed, retrying', { group: this.groupId, attempt: info.attempt, delayMs: info.delayMs, error: info.error.message }),
+      },
     );
     if (this.closing || generation !== this.generation) return;
     for (const tp of partitions) {
