@@ -13,14 +13,20 @@ export class Lifecycle {
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly drainTimeoutMs: number;
 
-  constructor(options: { drainTimeoutMs?: number; parent?: Lifecycle } = {}) {
+  /**
+   * `parent`: this lifecycle aborts when the parent aborts and, unless `followStop` is false, stops when it
+   * stops (run-all stops its consumers itself, after ingest has drained, but aborts them with everything).
+   */
+  constructor(options: { drainTimeoutMs?: number; parent?: Lifecycle; followStop?: boolean } = {}) {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     const parent = options.parent;
     if (parent) {
       if (parent.abort.aborted) this.hardAbort(parent.abort.reason);
       else parent.abort.addEventListener('abort', () => this.hardAbort(parent.abort.reason), { once: true });
-      if (parent.stop.aborted) this.softStop(parent.stop.reason);
-      else parent.stop.addEventListener('abort', () => this.softStop(parent.stop.reason), { once: true });
+      if (options.followStop !== false) {
+        if (parent.stop.aborted) this.softStop(parent.stop.reason);
+        else parent.stop.addEventListener('abort', () => this.softStop(parent.stop.reason), { once: true });
+      }
     }
     this.abortController.signal.addEventListener('abort', () => this.clearDrainTimer(), { once: true });
   }

@@ -60,6 +60,8 @@ export interface ProcessStageOptions {
   maxInFlight: number;
   /** Process up to the end offsets seen at start, write, commit, return. */
   once: boolean;
+  /** Or stop at end offsets learnt later (run-all: once ingest has finished). */
+  endOffsets?: () => Map<number, bigint> | undefined;
   /** How often acked offsets are committed while running (and always at the end). Default 5 s. */
   commitIntervalMs?: number;
 }
@@ -82,7 +84,7 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
   const waitOptions = { signal: lifecycle.stop, logger, description: o.log.description, onRetry: () => (counters.retries += 1) };
   // The DLQ topic must exist before the first bad user; creating it is harmless when it does.
   await waitForLog(() => o.log.ensureTopic(o.dlqTopic), waitOptions);
-  const stopAt = o.once ? await waitForLog(() => o.log.endOffsets(o.topic), waitOptions) : undefined;
+  const stopAt = o.once ? await waitForLog(() => o.log.endOffsets(o.topic), waitOptions) : o.endOffsets;
   const consumer = await o.log.consumer({ group: o.group, topic: o.topic, start: o.start });
   stats.gauge('process', { lag: () => consumer.lag() });
   const source = new LogSource({

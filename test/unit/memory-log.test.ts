@@ -6,31 +6,41 @@ import { test } from 'node:test';
 import { MemoryLog } from '../../src/clients/memory-log.ts';
 import type { LogRecord } from '../../src/clients/message-log.ts';
 
-test('memory log: send resolves only after every group committed the records', async () => {
-  const log = new MemoryLog({ groups: { t: ['a', 'b'] } });
-  const producer = await log.producer();
-  const a = await log.consumer({ group: 'a', topic: 't', start: 'committed' });
-  const b = await log.consumer({ group: 'b', topic: 't', start: 'committed' });
-  let durable = false;
-  const sent = producer.send('t', [{ key: 'k1', value: 'v1' }, { key: 'k2', value: 'v2' }]).then(() => {
-    durable = true;
-  });
-  const ia = a[Symbol.asyncIterator]();
-  const ib = b[Symbol.asyncIterator]();
-  const ra1 = (await ia.next()).value as LogRecord;
-  const ra2 = (await ia.next()).value as LogRecord;
-  assert.equal(ra1.value?.toString(), 'v1');
-  assert.equal(ra2.offset, 1n);
-  await a.commit([{ topic: 't', partition: 0, offset: 2n }]);
-  await new Promise((r) => setImmediate(r));
-  assert.equal(durable, false, 'group b has not committed yet');
-  await ib.next();
-  await ib.next();
-  await b.commit([{ topic: 't', partition: 0, offset: 2n }]);
-  await sent;
-  assert.equal(durable, true);
-  await a.close();
-  await b.close();
+test('memory log with a dir: records and commits survive a restart; each group resumes at its commit', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'memlog-dur-'));
+  try {
+    const first = new MemoryLog({ dir, groups: { t: ['a', 'b'] }, segmentBytes: 200 });
+    const producer = await first.producer();
+    await producer.send('t', Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, headers: { h: String(i) } })));
+    const a = await first.consumer({ group: 'a', topic: 't', start: 'committed' });
+    const ia = a[Symbol.asyncIterator]();
+    for (let i = 0; i < 6; i++) await ia.next();
+    await a.commit([{ topic: 't', partition: 0, offset: 6n }]);
+    const b = await first.consumer({ group: 'b', topic: 't', start: 'committed' });
+    const ib = b[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) await ib.next();
+    await b.commit([{ topic: 't', partition: 0, offset: 3n }]);
+    // "crash": a new instance over the same directory
+    const second = new MemoryLog({ dir, groups: { t: ['a', 'b'] }, segmentBytes: 200 });
+    assert.equal((await second.endOffsets('t')).get(0), 10n);
+    const a2 = await second.consumer({ group: 'a', topic: 't', start: 'committed' });
+    const r = (await a2[Symbol.asyncIterator]().next()).value as LogRecord;
+    assert.equal(r.offset, 6n);
+    assert.equal(r.value?.toString(), 'v6');
+    assert.equal(r.key?.toString(), 'k6');
+    assert.deepEqual(r.headers, { h: '6' });
+    const b2 = await second.consumer({ group: 'b', topic: 't', start: 'committed' });
+    const rb = (await b2[Symbol.asyncIterator]().next()).value as LogRecord;
+    assert.equal(rb.offset, 3n);
+    // once both groups committed everything, old segment files are deleted
+    await a2.commit([{ topic: 't', partition: 0, offset: 10n }]);
+    await b2.commit([{ topic: 't', partition: 0, offset: 10n }]);
+    const { readdir } = await import('node:fs/promises');
+    const segs = (await readdir(join(dir, 't'))).filter((n) => n.endsWith('.ndjson'));
+    assert.equal(segs.length, 1, `only the active segment is kept: ${segs.join(',')}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('memory log: a full partition makes send wait (bounded), and commits free room', async () => {
