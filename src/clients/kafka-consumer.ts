@@ -1,72 +1,65 @@
 import { ConnectionPool, Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import { ConfigError, PipelineError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
-import { backoffDelay, retry } from '../core/retry.ts';
+import { backoffDelay } from '../core/retry.ts';
 import { sleep } from '../core/sleep.ts';
 import { classifyKafkaError, isRebalanceError } from './kafka-errors.ts';
-import { fetchRound, type PartitionCursor } from './kafka-fetcher.ts';
+import { fetchRound, type PartitionCursor, type RoundResult } from './kafka-fetcher.ts';
+import { GroupMembership, type RevokeReason, type TopicPartition } from './kafka-group.ts';
 import { resolveBaseOptions, resolveGroupTiming, type GroupTiming, type KafkaConnectionOptions } from './kafka-options.ts';
+import { listOffsetMap, StartPositions, type StartFrom } from './kafka-positions.ts';
 import { abortable } from './kafka-producer.ts';
 import { partitionKey, type KafkaMessage } from './kafka-records.ts';
-import { Notifier, withTimeout } from './kafka-util.ts';
+import { Notifier, retryKafka, withTimeout } from './kafka-util.ts';
+
+export type { RevokeReason, StartFrom, TopicPartition };
 
 /**
- * Consumer-group adapter for `archive` and `process`: group membership, exact positions, bounded buffering,
- * manual commits, and rebalance callbacks that run *before* partitions move.
+ * Consumer adapter for `archive` and `process`: a group member with exact positions, a bounded buffer,
+ * manual commits, and rebalance callbacks that run *before* partitions move (see kafka-group.ts for how).
  *
  * Contract:
- * - Messages come from `messages()` (an async iterable; one iteration at a time), in offset order per
- *   partition. At most `maxBufferedMessages` (+ one fetch response, <= `fetchMaxBytes` per broker) are held:
- *   when the stage stops pulling, fetching stops.
+ * - `messages()` yields records in offset order per partition (one iteration at a time). At most
+ *   `maxBufferedMessages` plus one fetch response are held (a response is <= `fetchMaxBytes` per broker of
+ *   stored, possibly compressed batches, and always holds at least one whole batch): when the stage stops
+ *   pulling, fetching stops.
  * - Nothing is committed automatically. `commit([{topic, partition, offset}])` takes Kafka's convention:
- *   `offset` is the NEXT offset to read, i.e. last processed offset + 1. It resolves once the group
- *   coordinator stored it. Commit only what is durable downstream; everything not committed is redelivered
- *   (to this member or another) after a restart or rebalance: at-least-once.
- * - Rebalance (classic protocol, eager round-robin): before this member rejoins the group, every assigned
- *   partition is revoked: the adapter stops yielding their messages, drops what it buffered for them and
- *   awaits `onRevoked(partitions, {reason: 'rebalance'})` (bounded by `revokeTimeoutMs`). The group is then
- *   still waiting for this member, so commits made inside `onRevoked` use the current generation and succeed.
- *   After the group assigned partitions, `onAssigned(partitions)` is awaited before any of their messages
- *   is yielded. Positions of (re)assigned partitions come from the group's committed offsets, so records
- *   dropped at revocation are re-read. `reason: 'lost'`: the membership was lost (session expired, broker
- *   gone); commits will be refused. `reason: 'close'`: `close()` is leaving the group.
- *   The hook is @platformatic/kafka's `protocolsMetadata` callback, which the library awaits before every
- *   JoinGroup: the only point where it lets us act before revocation.
- * - `start`: where a partition begins the first time this instance gets it: 'committed' (default: the
- *   group's offset, else the earliest), 'earliest' (replay, ignoring commits), 'latest' (only new records).
- *   Later assignments always resume from the committed offset.
+ *   `offset` = the NEXT offset to read = last processed offset + 1. It resolves once the coordinator stored
+ *   it. Commit only what is durable downstream; anything uncommitted is redelivered after a restart or
+ *   rebalance (at-least-once). Await a commit before the next one for the same partition.
+ * - Rebalance (eager: every rebalance revokes everything, then assigns): before this member rejoins, its
+ *   messages stop, what it buffered is dropped, and `onRevoked(partitions, {reason})` is awaited (bounded by
+ *   `revokeTimeoutMs`, default min(30 s, 2/3 of the session timeout)). The group is still waiting for this
+ *   member then, so commits made inside `onRevoked` succeed and the next owner starts exactly there.
+ *   `onAssigned(partitions)` is awaited before any message of them is yielded (clean up leftovers there; keep
+ *   it shorter than the rebalance timeout). Reassigned partitions resume from the committed offset, so
+ *   records dropped at revocation are read again. reason 'lost': membership was lost, commits will fail;
+ *   'close': `close()` is leaving the group.
+ * - `start` (see kafka-positions.ts): 'committed' (default; else earliest), 'earliest', 'latest'.
  * - `untilEnd` (`--once`): end offsets are read at `start()`; iteration ends once every assigned partition
- *   reached its end offset (records at or after it are not yielded).
- * - Errors: `messages()` throws a PipelineError when consuming cannot go on (AUTH, NOT_FOUND, or the broker
+ *   reached its end (records at or after it are not yielded).
+ * - Errors: `messages()` throws a PipelineError when consuming cannot go on (AUTH, NOT_FOUND, a broker
  *   unreachable for longer than `retryMaxMs`); transient fetch failures are retried with backoff and logged.
- * - Cancellation: the iteration ends (without error) when its `signal` fires or `close()` is called.
+ * - Cancellation: iteration ends without error when its `signal` fires or `close()` is called.
  */
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
-
-/** Kafka convention: `offset` = the next offset to read = last processed offset + 1. */
 export interface CommitOffset extends TopicPartition {
+  /** The next offset to read: last processed offset + 1. */
   offset: bigint;
 }
-
-export type StartFrom = 'committed' | 'earliest' | 'latest';
-export type RevokeReason = 'rebalance' | 'lost' | 'close';
 
 export interface KafkaConsumerOptions extends KafkaConnectionOptions, Partial<GroupTiming> {
   groupId: string;
   topics: string[];
   start?: StartFrom;
   untilEnd?: boolean;
-  /** Bound on messages fetched but not yet pulled. Default 1000. */
+  /** Bound on records fetched but not yet pulled. Default 1000. */
   maxBufferedMessages?: number;
   /** Bytes asked of one broker per fetch. Default 1 MiB. */
   fetchMaxBytes?: number;
   /** How long a broker may hold a fetch waiting for data. Default 500 ms. */
   fetchMaxWaitMs?: number;
-  /** Keep retrying an unreachable broker (join, fetch) this long before failing. Default 5 minutes. */
+  /** Keep retrying an unreachable broker (join, fetch, offsets) this long before failing. Default 5 min. */
   retryMaxMs?: number;
   onAssigned?: (partitions: TopicPartition[]) => void | Promise<void>;
   onRevoked?: (partitions: TopicPartition[], info: { reason: RevokeReason }) => void | Promise<void>;
@@ -74,20 +67,19 @@ export interface KafkaConsumerOptions extends KafkaConnectionOptions, Partial<Gr
 }
 
 export interface PartitionPosition extends TopicPartition {
-  /** Next offset the adapter will fetch. */
+  /** Next offset to fetch. */
   position: bigint;
-  /** Offset after the last message yielded to the stage (what a commit may go up to). */
+  /** Offset after the last record yielded: the highest offset a commit may carry. */
   yielded: bigint;
+  /** untilEnd: the end offset seen at start. */
   end: bigint | undefined;
+  /** Last high watermark the leader reported (lag = highWatermark - committed). */
   highWatermark: bigint | undefined;
 }
 
 interface Cursor extends PartitionCursor {
-  /** Offset after the last message handed to the stage. Commits beyond it would skip unread records. */
   yielded: bigint;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   readonly groupId: string;
@@ -99,30 +91,23 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   private readonly logger: Logger;
   private readonly maxBuffered: number;
   private readonly retryMaxMs: number;
-  private readonly requestTimeoutMs: number;
+  private readonly group: GroupMembership;
+  private readonly starts: StartPositions;
 
   private readonly assigned = new Map<string, Cursor>();
   /** Partitions inside onRevoked: still committable. */
   private readonly revoking = new Map<string, Cursor>();
-  /** Partitions this instance was assigned at least once (the `start` policy applies only the first time). */
-  private readonly seen = new Set<string>();
-  /** Start positions resolved from earliest/latest, reused while the group has no commit for the partition. */
-  private readonly startPositions = new Map<string, bigint>();
   private endOffsets = new Map<string, bigint>();
-
   private queue: KafkaMessage[] = [];
   private head = 0;
   private fetched = 0;
+  /** Bumped at every revoke/assign: a fetch round started under an older generation is dropped. */
   private generation = 0;
   private rebalancing = true;
   private fatal: PipelineError | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
   private started = false;
-  private chain: Promise<void> = Promise.resolve();
-  private rejoining = false;
-  private inactiveSince: number | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private readonly stopController = new AbortController();
   private readonly fetchWake = new Notifier();
@@ -133,26 +118,26 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
     this.pool = pool;
     this.options = options;
     this.timing = timing;
-    this.requestTimeoutMs = requestTimeoutMs;
     this.groupId = options.groupId;
     this.topics = [...options.topics];
     this.logger = options.logger ?? silentLogger;
     this.maxBuffered = options.maxBufferedMessages ?? 1000;
     this.retryMaxMs = options.retryMaxMs ?? 300_000;
+    this.starts = new StartPositions(consumer, options.start ?? 'committed');
+    this.group = new GroupMembership(
+      consumer,
+      { groupId: this.groupId, topics: this.topics, timing, requestTimeoutMs, retryMaxMs: this.retryMaxMs, logger: this.logger },
+      { revoke: (reason) => this.revokeAll(reason), assign: (partitions) => this.assign(partitions), fail: (error) => this.fail(error) },
+    );
   }
 
   /** Validate options and build the client. Nothing touches the network before `start()`. */
   static async create(options: KafkaConsumerOptions): Promise<KafkaConsumer> {
-    if (!options.groupId || !/^\S+$/.test(options.groupId)) throw configError('groupId must be a non-empty string without spaces', 'groupId');
-    if (!Array.isArray(options.topics) || options.topics.length === 0) throw configError('at least one topic is required', 'topics');
-    for (const [k, v] of [['maxBufferedMessages', options.maxBufferedMessages], ['fetchMaxBytes', options.fetchMaxBytes], ['fetchMaxWaitMs', options.fetchMaxWaitMs], ['retryMaxMs', options.retryMaxMs]] as const) {
-      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw configError(`${k} must be a positive integer`, k);
-    }
-    if (options.start !== undefined && !['committed', 'earliest', 'latest'].includes(options.start)) throw configError('start must be committed, earliest or latest', 'start');
+    validateConsumerOptions(options);
     const timing = resolveGroupTiming(options);
     const base = await resolveBaseOptions(options);
     // JoinGroup legitimately blocks up to the rebalance timeout; a shorter request timeout would abort it.
-    const requestTimeoutMs = Math.max(base.requestTimeout ?? 0, timing.rebalanceTimeoutMs + 5_000, (options.fetchMaxWaitMs ?? 500) + 10_000);
+    const requestTimeoutMs = Math.max(base.requestTimeout ?? 0, timing.rebalanceTimeoutMs + 5_000);
     const ref: { adapter?: KafkaConsumer } = {};
     const consumer = new Consumer({
       ...base,
@@ -162,48 +147,33 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       sessionTimeout: timing.sessionTimeoutMs,
       rebalanceTimeout: timing.rebalanceTimeoutMs,
       heartbeatInterval: timing.heartbeatIntervalMs,
-      // Awaited by the library before every JoinGroup: our "before revocation" hook. Must never reject.
-      protocolsMetadata: () => (ref.adapter ? ref.adapter.beforeJoin() : Promise.resolve(EMPTY)),
+      protocolsMetadata: () => (ref.adapter ? ref.adapter.group.beforeJoin() : Promise.resolve(Buffer.alloc(0))),
     });
     // Fetches get their own connections: a long-poll fetch must not delay heartbeats and commits queued on
     // the coordinator connection (a broker serves one request per connection at a time).
     const pool = new ConnectionPool(options.clientId, { ...base, requestTimeout: requestTimeoutMs });
-    const adapter = new KafkaConsumer(consumer, pool, options, timing, requestTimeoutMs);
-    ref.adapter = adapter;
-    adapter.listen();
-    return adapter;
+    ref.adapter = new KafkaConsumer(consumer, pool, options, timing, requestTimeoutMs);
+    return ref.adapter;
   }
 
-  /**
-   * Check the topics exist, read end offsets (untilEnd), join the group and wait for the first assignment
-   * to be processed (onAssigned done). Retries an unreachable broker with backoff for up to `retryMaxMs`.
-   */
+  /** Read end offsets (untilEnd), join the group, wait until the first assignment was handled. */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const onRetry = (info: { attempt: number; delayMs: number; error: PipelineError }): void =>
-      this.logger.warn('kafka consumer start failed, retrying', { group: this.groupId, attempt: info.attempt, delayMs: info.delayMs, error: info.error.message });
-    const anySignal = signal ? AbortSignal.any([signal, this.stopController.signal]) : this.stopController.signal;
-    await retry(
-      async () => {
-        try {
-          await this.consumer.metadata({ topics: [...this.topics], forceUpdate: true });
-          if (this.options.untilEnd) this.endOffsets = await this.listOffsets(ListOffsetTimestamps.LATEST);
-          this.consumer.topics.trackAll(...this.topics.filter((t) => !this.consumer.topics.has(t)));
-          await this.consumer.joinGroup({});
-        } catch (err) {
-          throw classifyKafkaError(err, 'join', { group: this.groupId });
-        }
-      },
-      { maxAttempts: Infinity, maxElapsedMs: this.retryMaxMs, baseDelayMs: 500, maxDelayMs: 10_000, signal: anySignal, onRetry },
-    );
-    await this.chain;
+    if (this.options.untilEnd) {
+      this.endOffsets = await retryKafka('listOffsets', () => listOffsetMap(this.consumer, this.topics, ListOffsetTimestamps.LATEST), {
+        maxElapsedMs: this.retryMaxMs,
+        signal: signal ? AbortSignal.any([signal, this.stopController.signal]) : this.stopController.signal,
+        logger: this.logger,
+        what: 'kafka end offsets',
+        fields: { group: this.groupId },
+      });
+    }
+    await this.group.join(signal);
     this.loop = this.fetchLoop();
-    this.watchdog = setInterval(() => this.checkMembership(), Math.max(5_000, this.timing.heartbeatIntervalMs));
-    this.watchdog.unref();
   }
 
-  /** The messages, in offset order per partition. One iteration at a time. Ends on `signal` or `close()`. */
+  /** The records, in offset order per partition. One iteration at a time. Ends on `signal` or `close()`. */
   messages(signal?: AbortSignal): AsyncIterable<KafkaMessage> {
     return { [Symbol.asyncIterator]: () => this.iterate(signal) };
   }
@@ -213,29 +183,23 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   }
 
   /**
-   * Commit offsets: each `offset` is the NEXT offset to read (last processed + 1). Resolves when stored.
-   * Refuses (without asking the broker) partitions this member does not own any more and offsets beyond what
-   * was yielded. Errors: `details.rebalance` = the group moved on, the records will be redelivered, do not
-   * retry; retryable = coordinator temporarily unavailable.
+   * Store offsets: each `offset` is the NEXT offset to read (last processed + 1). Refused without asking the
+   * broker: partitions this member does not own (`details.rebalance`: the records go to their new owner;
+   * do not retry) and offsets beyond what was yielded (INTERNAL: a bug). Broker errors are classified:
+   * `details.rebalance` again means the group moved on; retryable = coordinator temporarily unavailable.
    */
   async commit(offsets: readonly CommitOffset[], signal?: AbortSignal): Promise<void> {
     if (offsets.length === 0) return;
     const notOwned: string[] = [];
     for (const o of offsets) {
-      if (typeof o.offset !== 'bigint' || o.offset < 0n || !Number.isInteger(o.partition) || o.partition < 0) {
-        throw new PipelineError('INTERNAL', 'kafka commit: invalid offset', { details: { topic: o.topic, partition: o.partition, offset: String(o.offset) } });
-      }
       const key = partitionKey(o.topic, o.partition);
       const cursor = this.assigned.get(key) ?? this.revoking.get(key);
-      if (!cursor) {
-        notOwned.push(key);
-        continue;
-      }
-      if (o.offset > cursor.yielded) {
-        throw new PipelineError('INTERNAL', 'kafka commit: offset beyond the last yielded message', {
-          details: { topic: o.topic, partition: o.partition, offset: String(o.offset), yielded: String(cursor.yielded) },
+      if (typeof o.offset !== 'bigint' || o.offset < 0n || (cursor && o.offset > cursor.yielded)) {
+        throw new PipelineError('INTERNAL', 'kafka commit: offset invalid or beyond the last yielded record', {
+          details: { partition: key, offset: String(o.offset), yielded: cursor ? String(cursor.yielded) : undefined },
         });
       }
+      if (!cursor) notOwned.push(key);
     }
     if (notOwned.length > 0) {
       throw new PipelineError('UNAVAILABLE', 'kafka commit: partitions no longer assigned to this member; their records will be redelivered', {
@@ -244,13 +208,11 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       });
     }
     try {
-      await abortable(
-        this.consumer.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 })) }),
-        signal,
-      );
+      const withEpoch = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 }));
+      await abortable(this.consumer.commit({ offsets: withEpoch }), signal);
     } catch (err) {
       const error = classifyKafkaError(err, 'commit', { group: this.groupId });
-      if (isRebalanceError(error)) this.checkMembership();
+      if (isRebalanceError(error)) this.group.checkMembership();
       throw error;
     }
   }
@@ -260,75 +222,42 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
     return [...this.assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
-  /** Fetch/yield positions of the assigned partitions (lag, progress logs, tests). */
+  /** Positions of the assigned partitions (lag, progress logs, tests). */
   positions(): PartitionPosition[] {
-    return [...this.assigned.values()].map((c) => ({
-      topic: c.topic,
-      partition: c.partition,
-      position: c.position,
-      yielded: c.yielded,
-      end: c.end,
-      highWatermark: c.highWatermark,
-    }));
+    return [...this.assigned.values()].map(({ topic, partition, position, yielded, end, highWatermark }) => ({ topic, partition, position, yielded, end, highWatermark }));
   }
 
-  /** Messages fetched and not yet pulled. */
+  /** Records fetched and not yet pulled. */
   get buffered(): number {
     return this.queue.length - this.head;
   }
 
-  /** Messages fetched since start (tests, stats). */
+  /** Records fetched since start (tests, stats). */
   get fetchedTotal(): number {
     return this.fetched;
   }
 
-  /**
-   * Stop fetching, revoke every partition (`onRevoked(..., {reason: 'close'})`, where the stage flushes and
-   * commits), leave the group so the others take over at once, close connections. Idempotent.
-   */
+  /** Stop fetching, revoke (onRevoked with 'close': flush and commit there), leave the group, disconnect. Idempotent. */
   close(): Promise<void> {
-    this.closed ??= this.doClose();
+    this.closed ??= (async () => {
+      this.closing = true;
+      this.dataWake.notify();
+      this.fetchWake.notify();
+      await this.group.leave();
+      this.stopController.abort();
+      await this.pool.close().catch(() => {});
+      await withTimeout(this.loop ?? Promise.resolve(), 5_000).catch(() => {});
+    })();
     return this.closed;
   }
 
-  // ---- internals ------------------------------------------------------------------------------------
-
-  private listen(): void {
-    // Assignments arrive with the library's join event (first join and every rejoin).
-    this.consumer.on('consumer:group:join', (payload) => {
-      const assigned: TopicPartition[] = [];
-      for (const a of payload.assignments ?? []) {
-        if (!this.topics.includes(a.topic)) continue;
-        for (const partition of a.partitions) assigned.push({ topic: a.topic, partition });
-      }
-      this.rejoining = false;
-      void this.enqueue(() => this.assign(assigned));
-    });
-    // Emitted when a rejoin after a failed heartbeat failed: we are no member any more.
-    this.consumer.on('error', (err: unknown) => {
-      this.logger.warn('kafka consumer group error', { group: this.groupId, error: classifyKafkaError(err, 'group').message });
-      this.checkMembership(true);
-    });
-    this.consumer.on('consumer:heartbeat:error', (payload) => {
-      this.logger.debug('kafka heartbeat failed', { group: this.groupId, error: payload.error });
-    });
-  }
-
-  /** Serialise rebalance work: a revoke and the following assignment never overlap. */
-  private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(task).catch((err: unknown) => this.fail(classifyKafkaError(err, 'rebalance')));
-    this.chain = run;
-    return run;
-  }
-
-  private beforeJoin(): Promise<Buffer> {
-    return this.enqueue(() => this.revokeAll('rebalance')).then(() => EMPTY);
-  }
+  // ---- rebalance hooks (called in order by GroupMembership) ----------------------------------------------
 
   private async revokeAll(reason: RevokeReason): Promise<void> {
     this.rebalancing = true;
     this.generation += 1;
-    this.clearQueue();
+    this.queue = [];
+    this.head = 0;
     if (this.assigned.size === 0) return;
     const partitions = this.assignment();
     for (const [k, c] of this.assigned) this.revoking.set(k, c);
@@ -345,26 +274,16 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
 
   private async assign(partitions: TopicPartition[]): Promise<void> {
     if (this.closing) return;
-    if (this.assigned.size > 0) await this.revokeAll('rebalance');
-    this.rebalancing = true;
+    if (this.assigned.size > 0) await this.revokeAll('rebalance'); // eager protocol: normally already empty
     const generation = ++this.generation;
-    const positions = await retry(
-      async () => {
-        try {
-          return await this.resolvePositions(partitions);
-        } catch (err) {
-          throw classifyKafkaError(err, 'listOffsets', { group: this.groupId });
-        }
-      },
-      {
-        maxAttempts: Infinity,
-        maxElapsedMs: this.retryMaxMs,
-        baseDelayMs: 500,
-        maxDelayMs: 10_000,
-        signal: this.stopController.signal,
-        onRetry: (info) => this.logger.warn('kafka offsets lookup failed, retrying', { group: this.groupId, attempt: info.attempt, delayMs: info.delayMs, error: info.error.message }),
-      },
-    );
+    this.rebalancing = true;
+    const positions = await retryKafka('listOffsets', () => this.starts.resolve(partitions), {
+      maxElapsedMs: this.retryMaxMs,
+      signal: this.stopController.signal,
+      logger: this.logger,
+      what: 'kafka offsets lookup',
+      fields: { group: this.groupId },
+    });
     if (this.closing || generation !== this.generation) return;
     for (const tp of partitions) {
       const key = partitionKey(tp.topic, tp.partition);
@@ -384,50 +303,15 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
     this.dataWake.notify();
   }
 
-  /** Start position of each partition: committed offset, or the `start` policy the first time. */
-  private async resolvePositions(partitions: TopicPartition[]): Promise<Map<string, bigint>> {
-    const out = new Map<string, bigint>();
-    if (partitions.length === 0) return out;
-    const start = this.options.start ?? 'committed';
-    const byTopic = new Map<string, number[]>();
-    for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
-    const committed = await this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })) });
-    const needEarliest: TopicPartition[] = [];
-    const needLatest: TopicPartition[] = [];
-    for (const tp of partitions) {
-      const key = partitionKey(tp.topic, tp.partition);
-      const first = !this.seen.has(key);
-      const c = committed.get(tp.topic)?.[tp.partition];
-      if (first && start === 'earliest') needEarliest.push(tp);
-      else if (first && start === 'latest') needLatest.push(tp);
-      else if (c !== undefined && c >= 0n) out.set(key, c);
-      else if (this.startPositions.has(key)) out.set(key, this.startPositions.get(key) as bigint);
-      else (start === 'latest' ? needLatest : needEarliest).push(tp);
-    }
-    for (const [list, ts] of [[needEarliest, ListOffsetTimestamps.EARLIEST], [needLatest, ListOffsetTimestamps.LATEST]] as const) {
-      if (list.length === 0) continue;
-      const offsets = await this.listOffsets(ts, list);
-      for (const tp of list) {
-        const key = partitionKey(tp.topic, tp.partition);
-        const o = offsets.get(key);
-        if (o === undefined) throw new PipelineError('UNAVAILABLE', 'kafka listOffsets: partition missing from the answer', { details: { partition: key } });
-        out.set(key, o);
-        this.startPositions.set(key, o);
-      }
-    }
-    for (const tp of partitions) this.seen.add(partitionKey(tp.topic, tp.partition));
-    return out;
+  private fail(error: PipelineError): void {
+    if (this.closing) return;
+    this.fatal ??= error;
+    this.logger.error('kafka consumer failed', { group: this.groupId, code: error.code, error: error.message });
+    this.dataWake.notify();
+    this.fetchWake.notify();
   }
 
-  private async listOffsets(timestamp: bigint, only?: TopicPartition[]): Promise<Map<string, bigint>> {
-    const partitions: Record<string, number[]> = {};
-    for (const tp of only ?? []) (partitions[tp.topic] ??= []).push(tp.partition);
-    const topics = only ? Object.keys(partitions) : [...this.topics];
-    const res = await this.consumer.listOffsets({ topics, ...(only ? { partitions } : {}), timestamp });
-    const out = new Map<string, bigint>();
-    for (const [topic, offsets] of res) offsets.forEach((o, p) => out.set(partitionKey(topic, p), o));
-    return out;
-  }
+  // ---- fetching and iteration ------------------------------------------------------------------------
 
   private async fetchLoop(): Promise<void> {
     let failingSince: number | undefined;
@@ -445,8 +329,10 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
         minPartitionBytes: 32 * 1024,
       });
       if (this.closing) break;
-      if (generation === this.generation) this.apply(round.batches);
-      if (round.outOfRange.length > 0 && generation === this.generation) await this.resetOutOfRange(round.outOfRange, generation);
+      if (generation === this.generation) {
+        this.apply(round.batches);
+        if (round.outOfRange.length > 0) await this.resetOutOfRange(round.outOfRange, generation);
+      }
       if (round.error === undefined) {
         if (failingSince !== undefined) this.logger.info('kafka fetch recovered', { group: this.groupId, attempts: attempt });
         failingSince = undefined;
@@ -455,14 +341,10 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
         continue;
       }
       const error = classifyKafkaError(round.error, 'fetch', { group: this.groupId });
-      if (!error.retryable) {
-        this.fail(error);
-        break;
-      }
       failingSince ??= Date.now();
       attempt += 1;
-      if (Date.now() - failingSince > this.retryMaxMs) {
-        this.fail(new PipelineError(error.code, `kafka fetch: giving up after ${attempt} attempts: ${error.message}`, { cause: error, retryable: true, details: error.details }));
+      if (!error.retryable || Date.now() - failingSince > this.retryMaxMs) {
+        this.fail(error.retryable ? new PipelineError(error.code, `${error.message} (gave up after ${attempt} attempts)`, { cause: error, details: error.details }) : error);
         break;
       }
       const delayMs = backoffDelay(attempt, 200, 10_000, Math.random);
@@ -472,12 +354,10 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   }
 
   private fetchable(): Cursor[] {
-    const out: Cursor[] = [];
-    for (const c of this.assigned.values()) if (c.end === undefined || c.position < c.end) out.push(c);
-    return out;
+    return [...this.assigned.values()].filter((c) => c.end === undefined || c.position < c.end);
   }
 
-  private apply(batches: Awaited<ReturnType<typeof fetchRound>>['batches']): void {
+  private apply(batches: RoundResult['batches']): void {
     let added = 0;
     for (const b of batches) {
       const cursor = b.cursor as Cursor;
@@ -495,13 +375,11 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   }
 
   private async resetOutOfRange(cursors: PartitionCursor[], generation: number): Promise<void> {
-    const policy = this.options.start === 'latest' ? ListOffsetTimestamps.LATEST : ListOffsetTimestamps.EARLIEST;
     try {
-      const offsets = await this.listOffsets(policy, cursors);
-      if (generation !== this.generation) return;
+      const offsets = await listOffsetMap(this.consumer, this.topics, this.starts.outOfRangePolicy, cursors);
       for (const c of cursors) {
         const to = offsets.get(c.key);
-        if (to === undefined || this.assigned.get(c.key) !== c) continue;
+        if (to === undefined || generation !== this.generation || this.assigned.get(c.key) !== c) continue;
         this.logger.warn('kafka offset out of range, resetting', { group: this.groupId, partition: c.key, from: c.position, to });
         c.position = to;
         (c as Cursor).yielded = to;
@@ -516,7 +394,7 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       if (signal?.aborted || this.closing) return;
       if (this.buffered > 0) {
         const m = this.queue[this.head] as KafkaMessage;
-        this.queue[this.head] = undefined as unknown as KafkaMessage;
+        this.queue[this.head] = undefined as unknown as KafkaMessage; // let the GC take it
         this.head += 1;
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
           this.queue = this.queue.slice(this.head);
@@ -533,79 +411,20 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       await this.dataWake.wait(signal);
     }
   }
+}
 
-  private clearQueue(): void {
-    this.queue = [];
-    this.head = 0;
+function validateConsumerOptions(o: KafkaConsumerOptions): void {
+  const bad = (message: string, field: string): never => {
+    throw new ConfigError(`kafka: ${message}`, { field });
+  };
+  if (!o.groupId || !/^\S+$/.test(o.groupId)) bad('groupId must be a non-empty string without spaces', 'groupId');
+  if (!Array.isArray(o.topics) || o.topics.length === 0) bad('at least one topic is required', 'topics');
+  for (const [k, v] of Object.entries({ maxBufferedMessages: o.maxBufferedMessages, fetchMaxBytes: o.fetchMaxBytes, fetchMaxWaitMs: o.fetchMaxWaitMs, retryMaxMs: o.retryMaxMs })) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) bad(`${k} must be a positive integer`, k);
   }
-
-  private fail(error: PipelineError): void {
-    if (this.closing) return;
-    this.fatal ??= error;
-    this.logger.error('kafka consumer failed', { group: this.groupId, code: error.code, error: error.message });
-    this.dataWake.notify();
-    this.fetchWake.notify();
-  }
-
-  /**
-   * Rejoin when the library gave up on the group (failed rejoin after a heartbeat or commit error): it then
-   * sends no heartbeat and never recovers by itself. `now`: do not wait for the inactivity grace period.
-   */
-  private checkMembership(now = false): void {
-    if (this.closing || !this.started || this.rejoining || this.fatal) return;
-    if (this.consumer.isActive()) {
-      this.inactiveSince = undefined;
-      return;
-    }
-    // A normal rejoin is inactive too, for up to the rebalance timeout: give it that long.
-    this.inactiveSince ??= Date.now();
-    if (!now && Date.now() - this.inactiveSince < this.timing.rebalanceTimeoutMs + this.requestTimeoutMs) return;
-    this.rejoining = true;
-    this.inactiveSince = undefined;
-    // Re-check inside the queue: the library may have rejoined (and we assigned) in the meantime.
-    void this.enqueue(async () => {
-      if (!this.consumer.isActive()) await this.revokeAll('lost');
-    })
-      .then(() =>
-        retry(
-          async () => {
-            try {
-              if (!this.consumer.isActive()) await this.consumer.joinGroup({});
-            } catch (err) {
-              throw classifyKafkaError(err, 'join', { group: this.groupId });
-            }
-          },
-          { maxAttempts: Infinity, maxElapsedMs: this.retryMaxMs, baseDelayMs: 500, maxDelayMs: 10_000, signal: this.stopController.signal },
-        ),
-      )
-      .catch((err: unknown) => this.fail(classifyKafkaError(err, 'join')))
-      .finally(() => {
-        this.rejoining = false;
-      });
-  }
-
-  private async doClose(): Promise<void> {
-    this.closing = true;
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.dataWake.notify();
-    this.fetchWake.notify();
-    // onRevoked may commit: do it while still a member, after any rebalance in progress.
-    await withTimeout(this.enqueue(() => this.revokeAll('close')), this.timing.revokeTimeoutMs + 1_000).catch(() => {});
-    this.stopController.abort();
-    try {
-      await withTimeout(this.consumer.close(true), this.requestTimeoutMs);
-    } catch (err) {
-      this.logger.warn('kafka consumer close failed', { group: this.groupId, error: classifyKafkaError(err, 'close').message });
-    }
-    await this.pool.close().catch(() => {});
-    await withTimeout(this.loop ?? Promise.resolve(), 5_000).catch(() => {});
-  }
+  if (o.start !== undefined && !['committed', 'earliest', 'latest'].includes(o.start)) bad('start must be committed, earliest or latest', 'start');
 }
 
 function describe(partitions: TopicPartition[]): string {
   return partitions.map((p) => `${p.topic}:${p.partition}`).join(',');
-}
-
-function configError(message: string, field: string): ConfigError {
-  return new ConfigError(`kafka: ${message}`, { field });
 }
