@@ -21,7 +21,7 @@ import { FETCH_OPTIONS, parseFetchConfig } from './fetch.ts';
 import { INGEST_OPTIONS, ingestStageOptions, parseIngestConfig } from './ingest.ts';
 import { openKafkaLog } from './log-factory.ts';
 import { startMetricsServer } from './metrics-server.ts';
-import { flagName, type OptionSpec, type OptionValues } from './option-spec.ts';
+import type { OptionSpec, OptionValues } from './option-spec.ts';
 import { PROCESS_OPTIONS, processStageOptions } from './process.ts';
 import type { CommandDefinition } from './program.ts';
 import { KAFKA_OPTIONS, PROGRESS_OPTIONS } from './shared-options.ts';
@@ -37,6 +37,11 @@ const OVERRIDES: Record<string, Partial<OptionSpec>> = {
   rollCount: { default: undefined, defaultLabel: 'half the in-process log capacity with it, else 0 (off)' },
   hdfsUrl: { defaultLabel: 'none: files under <data-dir>/archive' },
   influxUrl: { defaultLabel: '$INFLUX_HOST, else none: line protocol under <data-dir>/influx' },
+  // The source's pace keeps fetch's own flag names: they are what run-all is driven by.
+  fetchSource: { runAllFlag: '--source <source>' },
+  fetchInterval: { runAllFlag: '--interval <duration>' },
+  fetchCount: { runAllFlag: '--count <n>' },
+  fetchOnce: { runAllFlag: '--once', description: 'one request (with its retries), then drain everything and exit: for cron' },
 };
 
 const RUN_ALL_OWN: OptionSpec[] = [
@@ -73,12 +78,7 @@ function runAllSpecs(): OptionSpec[] {
     seen.add(spec.key);
     out.push({ ...spec, ...OVERRIDES[spec.key] });
   }
-  // A stage's own flag name is kept where it is unambiguous in run-all (`--source`, `--interval`); only
-  // flags that two stages share with different meanings (`--group`, `--start`, `--compression`) take the
-  // stage-prefixed name.
-  const uses = new Map<string, number>();
-  for (const s of out) uses.set(flagName(s.flag), (uses.get(flagName(s.flag)) ?? 0) + 1);
-  return out.map((s) => ({ ...s, runAllFlag: (uses.get(flagName(s.flag)) ?? 0) > 1 ? (s.runAllFlag ?? s.flag) : s.flag }));
+  return out;
 }
 
 async function runAllAction(v: OptionValues, ctx: CommandContext): Promise<number> {
