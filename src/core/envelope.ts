@@ -37,15 +37,13 @@ export function onceAck(settle: (error?: PipelineError) => void | Promise<void>)
 export const noopAck: Ack = async () => {};
 
 /**
- * Split one parent ack over `n` child records (a response exploded into users, a batch of files).
+ * Split one parent ack over `n >= 1` child records (a response exploded into users, a batch of files).
  * The parent settles once all children have settled: successfully if all succeeded, otherwise with the
- * first error (the same rule as Benthos' combined ack). With n = 0 the parent settles at once.
+ * first error (the same rule as Benthos' combined ack). A parent with no children is the caller's to settle
+ * (`await parent()`), so an error of that settlement is never lost.
  */
 export function splitAck(parent: Ack, n: number): Ack[] {
-  if (n === 0) {
-    void parent().catch(() => {});
-    return [];
-  }
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`splitAck needs n >= 1, got ${n}; settle a parent without children directly`);
   let remaining = n;
   let firstError: PipelineError | undefined;
   const children: Ack[] = [];

@@ -175,6 +175,10 @@ async function* explode(
   for await (const unit of input) {
     const messages = buildMessages(unit.payload.layout, unit.payload.records, unit.payload.origin, o);
     for (const m of messages) counters.in += m.users;
+    if (messages.length === 0) {
+      await unit.ack(); // nothing to send (an empty response): the file is done
+      continue;
+    }
     const acks = splitAck(unit.ack, messages.length);
     for (let i = 0; i < messages.length; i++) {
       const child = acks[i];

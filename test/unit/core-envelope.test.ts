@@ -87,10 +87,10 @@ void test('splitAck: a child settled twice throws and does not settle the parent
   assert.deepEqual(parent.calls, [undefined]);
 });
 
-void test('splitAck: n = 0 settles the parent at once', () => {
+void test('regression: splitAck with n = 0 used to settle the parent itself and swallow its error; now it refuses', () => {
   const parent = spyAck();
-  assert.deepEqual(splitAck(parent.ack, 0), []);
-  assert.deepEqual(parent.calls, [undefined], 'settled synchronously, before any await');
+  assert.throws(() => splitAck(parent.ack, 0), RangeError);
+  assert.deepEqual(parent.calls, [], 'the caller settles a parent without children (and sees its error)');
 });
 
 void test('nack: settles with a classified error', { timeout: 10_000 }, async () => {
