@@ -90,6 +90,10 @@ export async function* toPointItems(input: AsyncIterable<Envelope<LogRecord>>, o
       continue;
     }
     const alone = decoded.format === 'user';
+    if (decoded.users.length === 0) {
+      await env.ack(); // a response without users: nothing to write
+      continue;
+    }
     const acks = splitAck(env.ack, decoded.users.length);
     for (let position = 0; position < decoded.users.length; position++) {
       const { user, origin } = decoded.users[position] as (typeof decoded.users)[number];
