@@ -101,6 +101,7 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   private queue: KafkaMessage[] = [];
   private head = 0;
   private fetched = 0;
+  private commitsInFlight = 0;
   /** Bumped at every revoke/assign: a fetch round started under an older generation is dropped. */
   private generation = 0;
   private rebalancing = true;
@@ -127,7 +128,12 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
     this.group = new GroupMembership(
       consumer,
       { groupId: this.groupId, topics: this.topics, timing, requestTimeoutMs, retryMaxMs: this.retryMaxMs, logger: this.logger },
-      { revoke: (reason) => this.revokeAll(reason), assign: (partitions) => this.assign(partitions), fail: (error) => this.fail(error) },
+      {
+        revoke: (reason) => this.revokeAll(reason),
+        assign: (partitions) => this.assign(partitions),
+        fail: (error) => this.fail(error),
+        commitInFlight: () => this.commitsInFlight > 0,
+      },
     );
   }
 
@@ -207,6 +213,16 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
         details: { op: 'commit', rebalance: true, partitions: notOwned },
       });
     }
+    // Library bug workaround: after the coordinator dropped this member (UNKNOWN_MEMBER_ID) the library clears
+    // its member id and would send an OffsetCommit without one, which the broker answers by closing the
+    // connection (seen as a retryable network error, three times). The membership is gone: say so at once.
+    if (this.consumer.memberId === null) {
+      throw new PipelineError('UNAVAILABLE', 'kafka commit: not a group member (membership lost); the records will be redelivered', {
+        retryable: false,
+        details: { op: 'commit', rebalance: true, group: this.groupId },
+      });
+    }
+    this.commitsInFlight += 1;
     try {
       const withEpoch = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 }));
       await abortable(this.consumer.commit({ offsets: withEpoch }), signal);
@@ -214,6 +230,8 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       const error = classifyKafkaError(err, 'commit', { group: this.groupId });
       if (isRebalanceError(error)) this.group.checkMembership();
       throw error;
+    } finally {
+      this.commitsInFlight -= 1;
     }
   }
 
@@ -343,8 +361,11 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       const error = classifyKafkaError(round.error, 'fetch', { group: this.groupId });
       failingSince ??= Date.now();
       attempt += 1;
-      if (!error.retryable || Date.now() - failingSince > this.retryMaxMs) {
-        this.fail(error.retryable ? new PipelineError(error.code, `${error.message} (gave up after ${attempt} attempts)`, { cause: error, details: error.details }) : error);
+      // start() saw the topics exist: an unknown partition now is a leader move or a recreation in progress
+      // more often than a deletion, so it gets the same bounded patience as an unreachable broker.
+      const transient = error.retryable || error.code === 'NOT_FOUND';
+      if (!transient || Date.now() - failingSince > this.retryMaxMs) {
+        this.fail(transient ? new PipelineError(error.code, `${error.message} (gave up after ${attempt} attempts)`, { cause: error, retryable: error.retryable, details: error.details }) : error);
         break;
       }
       const delayMs = backoffDelay(attempt, 200, 10_000, Math.random);

@@ -39,6 +39,8 @@ export interface GroupHooks {
   assign(partitions: TopicPartition[]): Promise<void>;
   /** Consuming cannot go on. */
   fail(error: PipelineError): void;
+  /** A commit is waiting on the library (which may rejoin from inside it). */
+  commitInFlight(): boolean;
 }
 
 export interface GroupSettings {
@@ -59,6 +61,8 @@ export class GroupMembership {
   private readonly stopController = new AbortController();
   private chain: Promise<void> = Promise.resolve();
   private joined = false;
+  /** A rebalance task is executing (not merely queued). */
+  private running = false;
   private leaving = false;
   private rejoining = false;
   private inactiveSince: number | undefined;
@@ -88,7 +92,15 @@ export class GroupMembership {
 
   /** The library's `protocolsMetadata` option: awaited before every JoinGroup. Never rejects. */
   beforeJoin(): Promise<Buffer> {
-    return this.enqueue(() => this.hooks.revoke('rebalance')).then(() => EMPTY);
+    // The library clears its member id when the coordinator no longer knows this member (session expired,
+    // removed by an admin): the partitions are already someone else's, commits will fail.
+    const reason: RevokeReason = this.joined && this.consumer.memberId === null ? 'lost' : 'rebalance';
+    const revoked = this.enqueue(() => this.hooks.revoke(reason));
+    // The library also rejoins from inside a failed commit. If that commit is awaited by the task running now
+    // (onRevoked committing, say), waiting here would deadlock until the revoke timeout. The membership is
+    // already invalid in that case, so there is nothing left to do before joining: let the join go on.
+    if (this.running && this.hooks.commitInFlight()) return Promise.resolve(EMPTY);
+    return revoked.then(() => EMPTY);
   }
 
   /**
@@ -114,7 +126,16 @@ export class GroupMembership {
 
   /** Serialise rebalance work; a failing task stops consuming (hooks.fail) instead of rejecting. */
   enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(task).catch((err: unknown) => this.hooks.fail(classifyKafkaError(err, 'rebalance')));
+    const run = this.chain
+      .then(async () => {
+        this.running = true;
+        try {
+          await task();
+        } finally {
+          this.running = false;
+        }
+      })
+      .catch((err: unknown) => this.hooks.fail(classifyKafkaError(err, 'rebalance')));
     this.chain = run;
     return run;
   }

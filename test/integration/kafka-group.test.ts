@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Admin } from '@platformatic/kafka';
 import { PipelineError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { KafkaAdmin, KafkaConsumer, KafkaProducer, type RevokeReason, type TopicPartition } from '../../src/clients/kafka.ts';
-import { conn, FAST_GROUP, SKIP, unique, waitFor } from './kafka-helpers.ts';
+import { isRebalanceError, KafkaAdmin, KafkaConsumer, KafkaProducer, type RevokeReason, type TopicPartition } from '../../src/clients/kafka.ts';
+import { BROKERS, conn, FAST_GROUP, SKIP, unique, waitFor } from './kafka-helpers.ts';
 
 /**
  * Two members of one group on a 4-partition topic: they split the partitions; revocation runs before the
@@ -167,5 +168,71 @@ describe('kafka consumer group (real broker)', { skip: SKIP }, () => {
       b.consumer.commit([{ topic, partition: 0, offset: 75n }]),
       (err: unknown) => err instanceof PipelineError && err.details.rebalance === true,
     );
+  });
+
+  test('a member removed by the coordinator rejoins by itself; commits made meanwhile fail safely; nothing is lost', async (t) => {
+    const groupId = unique('it-g');
+    const kickTopic = unique('it-kick');
+    await admin.ensureTopic(kickTopic, { partitions: 2, replicationFactor: 1 });
+    t.after(() => admin.deleteTopic(kickTopic));
+    const p = await KafkaProducer.create({ ...conn('it-p'), topic: kickTopic });
+    t.after(() => p.close());
+    const seen = new Map<number, bigint[]>();
+    const processed = new Map<number, bigint>();
+    const revocations: Array<{ reason: RevokeReason; commitError?: unknown; ms: number }> = [];
+    const consumer = await KafkaConsumer.create({
+      ...conn('it-kicked'),
+      ...FAST_GROUP,
+      groupId,
+      topics: [kickTopic],
+      ...(process.env.USERPIPE_TEST_DEBUG ? { logger: createLogger({ level: 'debug', component: 'kicked' }) } : {}),
+      onRevoked: async (tps, { reason }) => {
+        const started = Date.now();
+        const entry: (typeof revocations)[number] = { reason, ms: 0 };
+        revocations.push(entry);
+        try {
+          await consumer.commit(tps.filter((tp) => processed.has(tp.partition)).map((tp) => ({ ...tp, offset: processed.get(tp.partition) as bigint })));
+        } catch (err) {
+          entry.commitError = err;
+        }
+        entry.ms = Date.now() - started;
+      },
+    });
+    t.after(() => consumer.close());
+    await consumer.start();
+    const loop = (async () => {
+      for await (const m of consumer.messages()) {
+        seen.set(m.partition, [...(seen.get(m.partition) ?? []), m.offset]);
+        processed.set(m.partition, m.offset + 1n);
+      }
+    })();
+    await p.send(Array.from({ length: 40 }, (_, i) => ({ value: `a${i}`, partition: i % 2 })));
+    await waitFor('first half', () => (seen.get(0)?.length ?? 0) + (seen.get(1)?.length ?? 0) >= 40);
+
+    // The coordinator forgets the member (as after a session timeout): its next heartbeat gets UNKNOWN_MEMBER_ID.
+    const raw = new Admin({ clientId: 'it-kicker', bootstrapBrokers: [...BROKERS] });
+    try {
+      await raw.removeMembersFromConsumerGroup({ groupId, members: null });
+    } finally {
+      await raw.close();
+    }
+    await waitFor('the revocation', () => revocations.length > 0);
+    await waitFor('the member to be assigned again', () => consumer.assignment().length === 2);
+    const r = revocations[0];
+    assert.ok(r);
+    t.diagnostic(`revocation: ${r.reason} in ${r.ms} ms, commit error: ${(r.commitError as Error | undefined)?.message ?? 'none'}`);
+    assert.equal(r.reason, 'lost');
+    // Its commit cannot use the dead membership: refused at once as a rebalance error, no stall.
+    assert.ok(isRebalanceError(r.commitError), String(r.commitError));
+    assert.ok(r.ms < 1_000, `onRevoked took ${r.ms} ms`);
+
+    await p.send(Array.from({ length: 40 }, (_, i) => ({ value: `b${i}`, partition: i % 2 })));
+    await waitFor('second half', () => [0, 1].every((part) => new Set(seen.get(part) ?? []).size >= 40));
+    for (const part of [0, 1]) {
+      const unique_ = [...new Set(seen.get(part))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+      assert.deepEqual(unique_, Array.from({ length: 40 }, (_, i) => BigInt(i)), `partition ${part}: nothing lost`);
+    }
+    await consumer.close();
+    await loop;
   });
 });
