@@ -83,6 +83,16 @@ export const ARCHIVE_OPTIONS: OptionSpec[] = [
     default: 'none',
     group: G,
   },
+  {
+    key: 'archiveDedupeWindow',
+    flag: '--dedupe-window <n>',
+    runAllFlag: '--archive-dedupe-window <n>',
+    description: 'source files remembered per partition, to skip the copies ingest sends again after a crash (0 = off)',
+    type: 'integer',
+    default: 4096,
+    min: 0,
+    group: G,
+  },
   { key: 'dataDir', flag: '--data-dir <dir>', description: 'local state (open files are buffered under <data-dir>/archive-buffer)', type: 'string', default: './userpipe-data', group: G },
   { key: 'once', flag: '--once', description: 'archive up to the end offsets seen at start, close all files, commit, exit', type: 'boolean', default: false },
 ];
@@ -123,6 +133,7 @@ export function archiveStageOptions(v: OptionValues, log: MessageLog, fs: Archiv
     gzip: v.archiveCompression === 'gzip',
     bufferDir: join(v.dataDir as string, 'archive-buffer'),
     once: v.once === true,
+    dedupeWindow: v.archiveDedupeWindow as number,
   };
 }
 

@@ -8,6 +8,7 @@ import { retry } from '../core/retry.ts';
 import type { StageCounters } from '../core/stats.ts';
 import { archiveFileName, expandPath, IN_USE_SUFFIX, joinPath, roundDown, staticRoot } from '../transforms/archive-path.ts';
 import { archiveLine } from '../transforms/archive-line.ts';
+import { SourceWindow } from '../transforms/source-window.ts';
 import type { ArchiveFs } from './archive-fs.ts';
 
 const gzip = promisify(gzipCb);
@@ -50,6 +51,8 @@ export interface ArchiveWriterOptions {
   now?: () => number;
   /** Local bytes buffered per open file before they are written to the buffer file. */
   flushBytes?: number;
+  /** Source files remembered per partition to skip records ingest sent twice (0 = off). */
+  dedupeWindow?: number;
 }
 
 interface OpenFile {
@@ -65,17 +68,34 @@ interface OpenFile {
   pendingBytes: number;
   bufferPath: string;
   buffer: FileHandle;
+  /** The partition's dedupe window as it was when this file opened (covers every offset before it). */
+  windowAtOpen: WindowSnapshot;
 }
 
 interface PartitionState {
   open?: OpenFile;
   lastOffset?: bigint;
   recovered: boolean;
+  window: SourceWindow;
+  /** Where a restart would resume this partition: the last commit (or the first offset read). */
+  resumeAt: bigint;
 }
 
 interface JournalEntry {
   path: string;
   first: string;
+}
+
+/** A dedupe window and the offset it is complete up to (every record before `upTo` is in it). */
+interface WindowSnapshot {
+  upTo: string;
+  entries: Array<[string, number]>;
+}
+
+interface Journal {
+  files?: JournalEntry[];
+  /** Windows at two points: a restart resumes at one of them (the file's first offset, or after its last). */
+  windows?: WindowSnapshot[];
 }
 
 export class ArchiveWriter {
@@ -85,6 +105,8 @@ export class ArchiveWriter {
   private readonly now: () => number;
   private chain: Promise<void> = Promise.resolve();
   private outage = false;
+  /** Records skipped as copies ingest sent twice. */
+  duplicates = 0;
 
   constructor(options: ArchiveWriterOptions) {
     this.o = options;
@@ -141,12 +163,19 @@ export class ArchiveWriter {
   private async writeNow(record: LogRecord): Promise<void> {
     let state = this.partitions.get(record.partition);
     if (!state) {
-      state = { recovered: false };
+      state = { recovered: false, window: new SourceWindow(this.o.dedupeWindow ?? 0), resumeAt: record.offset };
       this.partitions.set(record.partition, state);
     }
     if (!state.recovered) {
-      await this.recover(record.partition, record.offset);
+      state.window = await this.recover(record.partition, record.offset);
+      state.resumeAt = record.offset;
       state.recovered = true;
+    }
+    if (state.window.isDuplicate(record)) {
+      // A copy ingest sent again after a crash: its first copy is archived (or in the open file) already.
+      this.duplicates += 1;
+      if (state.open) state.open.lastOffset = record.offset;
+      return;
     }
     const { line, rejected } = archiveLine(record);
     const ctx = { topic: this.o.topic, partition: record.partition };
@@ -154,8 +183,9 @@ export class ArchiveWriter {
       ? joinPath(this.root, '_rejected')
       : expandPath(this.o.pathTemplate, roundDown(eventTime(record), this.o.roundMs), ctx);
     if (state.open && state.open.dir !== dir) await this.close(record.partition, state, 'bucket-change');
-    if (!state.open) state.open = await this.openFile(record.partition, dir, record.offset);
+    if (!state.open) state.open = await this.openFile(record.partition, dir, record.offset, state);
     const f = state.open;
+    state.window.remember(record);
     f.pending.push(line);
     f.pendingBytes += line.length + 1;
     f.count += 1;
@@ -175,28 +205,39 @@ export class ArchiveWriter {
     return joinPath(joinPath(this.root, '_userpipe'), `journal-${this.o.topic.replace(/[^A-Za-z0-9._-]/g, '_')}-${partition}.json`);
   }
 
-  private async writeJournal(partition: number, entries: JournalEntry[]): Promise<void> {
-    const body = Buffer.from(JSON.stringify({ topic: this.o.topic, partition, files: entries }) + '\n');
+  private async writeJournal(partition: number, entries: JournalEntry[], windows: WindowSnapshot[] = []): Promise<void> {
+    const body = Buffer.from(JSON.stringify({ topic: this.o.topic, partition, files: entries, windows }) + '\n');
     await this.durable('journal', () => this.o.fs.create(this.journalPath(partition), body, this.o.signal));
   }
 
-  /** Delete what a crashed run left for this partition at or after the offset we resume from. */
-  private async recover(partition: number, resumeFrom: bigint): Promise<void> {
+  /**
+   * Delete what a crashed run left for this partition at or after the offset we resume from, and return the
+   * dedupe window as it was at exactly that offset.
+   */
+  private async recover(partition: number, resumeFrom: bigint): Promise<SourceWindow> {
+    const capacity = this.o.dedupeWindow ?? 0;
     const raw = await this.durable('journal', () => this.o.fs.read(this.journalPath(partition), this.o.signal));
     await this.removeLocalBuffers(partition);
-    if (!raw) return;
-    let entries: JournalEntry[] = [];
+    if (!raw) return new SourceWindow(capacity);
+    let journal: Journal = {};
     try {
-      entries = (JSON.parse(raw.toString()) as { files?: JournalEntry[] }).files ?? [];
+      journal = JSON.parse(raw.toString()) as Journal;
     } catch {
       this.o.log.warn('journal unreadable, ignoring it', { partition });
+    }
+    const entries = journal.files ?? [];
+    const snapshot = journal.windows?.find((w) => w.upTo === String(resumeFrom));
+    if (capacity > 0 && journal.windows?.length && !snapshot) {
+      this.o.log.warn('dedupe window does not match the resume offset; starting with an empty one', { partition, resumeFrom });
     }
     for (const e of entries) {
       if (BigInt(e.first) < resumeFrom) continue;
       const deleted = await this.durable('delete', () => this.o.fs.delete(e.path, this.o.signal));
       if (deleted) this.o.log.info('removed file of an interrupted run; its records are being rewritten', { partition, path: e.path });
     }
-    await this.writeJournal(partition, []);
+    const window = new SourceWindow(capacity, snapshot?.entries ?? []);
+    await this.writeJournal(partition, [], [{ upTo: String(resumeFrom), entries: window.snapshot() }]);
+    return window;
   }
 
   private async removeLocalBuffers(partition: number): Promise<void> {
@@ -210,17 +251,27 @@ export class ArchiveWriter {
     for (const n of names) if (n.startsWith(prefix)) await rm(join(this.o.bufferDir, n), { force: true });
   }
 
-  private async openFile(partition: number, dir: string, firstOffset: bigint): Promise<OpenFile> {
+  private async openFile(partition: number, dir: string, firstOffset: bigint, state: PartitionState): Promise<OpenFile> {
     const name = archiveFileName(this.o.filePrefix, { topic: this.o.topic, partition }, firstOffset, this.o.gzip);
     const tmp = joinPath(dir, name + IN_USE_SUFFIX);
+    // Records between the resume point and this file were only skipped copies, which leave the window as is:
+    // this snapshot is the window at the resume point.
+    const windowAtOpen: WindowSnapshot = { upTo: String(state.resumeAt), entries: state.window.snapshot() };
     // Journal first: if we die after creating the .tmp, the restart knows to remove it.
-    await this.writeJournal(partition, [{ path: tmp, first: String(firstOffset) }, { path: joinPath(dir, name), first: String(firstOffset) }]);
+    await this.writeJournal(partition, this.journalFiles(dir, name, firstOffset), [windowAtOpen]);
     await this.durable('create', () => this.o.fs.create(tmp, Buffer.alloc(0), this.o.signal));
     await mkdir(this.o.bufferDir, { recursive: true });
     const bufferPath = join(this.o.bufferDir, `${this.o.topic}-${partition}-${firstOffset}.buf`);
     const buffer = await open(bufferPath, 'w');
     const now = this.now();
-    return { dir, name, firstOffset, lastOffset: firstOffset, count: 0, bytes: 0, openedAt: now, lastWriteAt: now, pending: [], pendingBytes: 0, bufferPath, buffer };
+    return { dir, name, firstOffset, lastOffset: firstOffset, count: 0, bytes: 0, openedAt: now, lastWriteAt: now, pending: [], pendingBytes: 0, bufferPath, buffer, windowAtOpen };
+  }
+
+  private journalFiles(dir: string, name: string, firstOffset: bigint): JournalEntry[] {
+    return [
+      { path: joinPath(dir, name + IN_USE_SUFFIX), first: String(firstOffset) },
+      { path: joinPath(dir, name), first: String(firstOffset) },
+    ];
   }
 
   private async flushLocal(f: OpenFile): Promise<void> {
@@ -239,10 +290,17 @@ export class ArchiveWriter {
     const tmp = joinPath(f.dir, f.name + IN_USE_SUFFIX);
     const final = joinPath(f.dir, f.name);
     await this.durable('upload', () => this.o.fs.createFromFile(tmp, f.bufferPath, this.o.signal));
+    if ((this.o.dedupeWindow ?? 0) > 0) {
+      // Before the rename (after which a commit may follow): the window after this file, next to the one
+      // before it, so a restart at either offset starts with the matching window.
+      const after: WindowSnapshot = { upTo: String(f.lastOffset + 1n), entries: state.window.snapshot() };
+      await this.writeJournal(partition, this.journalFiles(f.dir, f.name, f.firstOffset), [f.windowAtOpen, after]);
+    }
     await this.durable('rename', () => this.o.fs.rename(tmp, final, this.o.signal));
     state.open = undefined;
     await rm(f.bufferPath, { force: true });
     await this.o.commit([{ topic: this.o.topic, partition, offset: f.lastOffset + 1n }]);
+    state.resumeAt = f.lastOffset + 1n;
     this.o.counters.out += f.count;
     this.o.counters.bytes += f.bytes;
     this.o.log.debug('file closed', { path: final, records: f.count, bytes: f.bytes, reason });

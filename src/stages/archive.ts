@@ -26,6 +26,8 @@ export interface ArchiveStageOptions {
   once: boolean;
   /** Or stop at end offsets learnt later (run-all: once ingest has finished). */
   endOffsets?: () => Map<number, bigint> | undefined;
+  /** Source files remembered per partition to skip the copies ingest sends again after a crash (0 = off). */
+  dedupeWindow?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function runArchiveStage(o: ArchiveStageOptions, lifecycle: Lifecyc
     idleTimeoutMs: o.idleTimeoutMs,
     gzip: o.gzip,
     bufferDir: o.bufferDir,
+    dedupeWindow: o.dedupeWindow ?? 4096,
     commit: async (offsets) => holder.consumer?.commit(offsets),
     log: logger,
     counters,
@@ -73,6 +76,7 @@ export async function runArchiveStage(o: ArchiveStageOptions, lifecycle: Lifecyc
       await writer.write(record);
     }
     await writer.closeAll();
+    if (writer.duplicates > 0) logger.info('skipped copies of records ingest had sent twice', { duplicates: writer.duplicates });
   } finally {
     clearInterval(ticker);
     await consumer.close();

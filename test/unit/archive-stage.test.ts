@@ -201,3 +201,44 @@ test('archive: killed after a rename but before its commit, then restarted: the 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/** Like ingest after a crash: some source files' messages appear twice (a prefix, then all of them again). */
+async function produceWithResends(log: MemoryLog, files: number, perFile: number): Promise<{ durable: Promise<void> }> {
+  const producer = await log.producer();
+  const records: Array<{ key: string; value: string; headers: Record<string, string> }> = [];
+  const fileRecords = (f: number, upTo: number) =>
+    Array.from({ length: upTo }, (_, i) => ({
+      key: `uuid-${f}-${i}`,
+      value: JSON.stringify({ login: { uuid: `uuid-${f}-${i}` }, f, i }),
+      headers: { 'userpipe-fetched-at': String(BASE + f * 60_000), 'userpipe-source': `response_${f}.json`, 'userpipe-index': String(i) },
+    }));
+  for (let f = 0; f < files; f++) {
+    if (f % 3 === 1) records.push(...fileRecords(f, Math.floor(perFile / 2))); // first attempt died half-way
+    records.push(...fileRecords(f, perFile));
+    if (f % 5 === 2) records.push(...fileRecords(f, perFile)); // sent, acked, not marked done: sent again
+  }
+  const durable = producer.send('t', records);
+  durable.catch(() => {});
+  return { durable };
+}
+
+for (const dieAfter of [Infinity, 3, 6, 11, 17, 25, 33, 41]) {
+  test(`archive: copies that ingest sent twice are archived once${Number.isFinite(dieAfter) ? `, across a crash after ${dieAfter} operations` : ''}`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'archive-dup-'));
+    try {
+      const log = new MemoryLog({ groups: { t: ['archive'] }, capacity: 50_000, partitions: 2 });
+      const { durable } = await produceWithResends(log, 12, 100);
+      const fs = new LocalArchiveFs(join(dir, 'hdfs'));
+      if (Number.isFinite(dieAfter)) {
+        await assert.rejects(runArchiveStage({ ...options(log, new DyingFs(fs, dieAfter), dir), dedupeWindow: 64 }, new Lifecycle(), new Stats(), silentLogger), /killed/);
+      }
+      await runArchiveStage({ ...options(log, fs, dir), dedupeWindow: 64 }, new Lifecycle(), new Stats(), silentLogger);
+      await durable;
+      const { lines } = await archivedLines(fs);
+      assert.equal(new Set(lines).size, 1200, 'every user archived');
+      assert.equal(lines.length, 1200, 'and only once');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
