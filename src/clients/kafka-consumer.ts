@@ -1,16 +1,14 @@
 import { ConnectionPool, Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import { ConfigError, PipelineError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
-import { backoffDelay } from '../core/retry.ts';
-import { sleep } from '../core/sleep.ts';
 import { classifyKafkaError, isRebalanceError } from './kafka-errors.ts';
-import { fetchRound, type PartitionCursor, type RoundResult } from './kafka-fetcher.ts';
+import { MessageBuffer, type Cursor } from './kafka-buffer.ts';
 import { GroupMembership, type RevokeReason, type TopicPartition } from './kafka-group.ts';
 import { resolveBaseOptions, resolveGroupTiming, type GroupTiming, type KafkaConnectionOptions } from './kafka-options.ts';
 import { listOffsetMap, StartPositions, type StartFrom } from './kafka-positions.ts';
 import { abortable } from './kafka-producer.ts';
 import { partitionKey, type KafkaMessage } from './kafka-records.ts';
-import { Notifier, retryKafka, withTimeout } from './kafka-util.ts';
+import { retryKafka, withTimeout } from './kafka-util.ts';
 
 export type { RevokeReason, StartFrom, TopicPartition };
 
@@ -77,10 +75,6 @@ export interface PartitionPosition extends TopicPartition {
   highWatermark: bigint | undefined;
 }
 
-interface Cursor extends PartitionCursor {
-  yielded: bigint;
-}
-
 export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -89,30 +83,18 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
   private readonly options: KafkaConsumerOptions;
   private readonly timing: GroupTiming;
   private readonly logger: Logger;
-  private readonly maxBuffered: number;
   private readonly retryMaxMs: number;
   private readonly group: GroupMembership;
   private readonly starts: StartPositions;
-
-  private readonly assigned = new Map<string, Cursor>();
+  private readonly buffer: MessageBuffer;
   /** Partitions inside onRevoked: still committable. */
   private readonly revoking = new Map<string, Cursor>();
   private endOffsets = new Map<string, bigint>();
-  private queue: KafkaMessage[] = [];
-  private head = 0;
-  private fetched = 0;
   private commitsInFlight = 0;
-  /** Bumped at every revoke/assign: a fetch round started under an older generation is dropped. */
-  private generation = 0;
-  private rebalancing = true;
-  private fatal: PipelineError | undefined;
+  private started = false;
   private closing = false;
   private closed: Promise<void> | undefined;
-  private started = false;
-  private loop: Promise<void> | undefined;
   private readonly stopController = new AbortController();
-  private readonly fetchWake = new Notifier();
-  private readonly dataWake = new Notifier();
 
   private constructor(consumer: Consumer, pool: ConnectionPool, options: KafkaConsumerOptions, timing: GroupTiming, requestTimeoutMs: number) {
     this.consumer = consumer;
@@ -122,9 +104,19 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
     this.groupId = options.groupId;
     this.topics = [...options.topics];
     this.logger = options.logger ?? silentLogger;
-    this.maxBuffered = options.maxBufferedMessages ?? 1000;
     this.retryMaxMs = options.retryMaxMs ?? 300_000;
     this.starts = new StartPositions(consumer, options.start ?? 'committed');
+    this.buffer = new MessageBuffer(consumer, pool, {
+      groupId: this.groupId,
+      topics: this.topics,
+      maxBuffered: options.maxBufferedMessages ?? 1000,
+      fetchMaxBytes: options.fetchMaxBytes ?? 1024 * 1024,
+      fetchMaxWaitMs: options.fetchMaxWaitMs ?? 500,
+      retryMaxMs: this.retryMaxMs,
+      untilEnd: options.untilEnd ?? false,
+      outOfRangePolicy: this.starts.outOfRangePolicy,
+      logger: this.logger,
+    });
     this.group = new GroupMembership(
       consumer,
       { groupId: this.groupId, topics: this.topics, timing, requestTimeoutMs, retryMaxMs: this.retryMaxMs, logger: this.logger },
@@ -176,30 +168,30 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       });
     }
     await this.group.join(signal);
-    this.loop = this.fetchLoop();
+    this.buffer.start();
   }
 
   /** The records, in offset order per partition. One iteration at a time. Ends on `signal` or `close()`. */
   messages(signal?: AbortSignal): AsyncIterable<KafkaMessage> {
-    return { [Symbol.asyncIterator]: () => this.iterate(signal) };
+    return { [Symbol.asyncIterator]: () => this.buffer.iterate(signal) };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<KafkaMessage> {
-    return this.iterate(undefined);
+    return this.buffer.iterate(undefined);
   }
 
   /**
    * Store offsets: each `offset` is the NEXT offset to read (last processed + 1). Refused without asking the
-   * broker: partitions this member does not own (`details.rebalance`: the records go to their new owner;
-   * do not retry) and offsets beyond what was yielded (INTERNAL: a bug). Broker errors are classified:
-   * `details.rebalance` again means the group moved on; retryable = coordinator temporarily unavailable.
+   * broker: partitions this member does not own, or no membership at all (`details.rebalance`: the records
+   * go to their owner; do not retry), and offsets beyond what was yielded (INTERNAL: a bug). Broker errors
+   * are classified: `details.rebalance` again means the group moved on; retryable = coordinator unavailable.
    */
   async commit(offsets: readonly CommitOffset[], signal?: AbortSignal): Promise<void> {
     if (offsets.length === 0) return;
     const notOwned: string[] = [];
     for (const o of offsets) {
       const key = partitionKey(o.topic, o.partition);
-      const cursor = this.assigned.get(key) ?? this.revoking.get(key);
+      const cursor = this.buffer.assigned.get(key) ?? this.revoking.get(key);
       if (typeof o.offset !== 'bigint' || o.offset < 0n || (cursor && o.offset > cursor.yielded)) {
         throw new PipelineError('INTERNAL', 'kafka commit: offset invalid or beyond the last yielded record', {
           details: { partition: key, offset: String(o.offset), yielded: cursor ? String(cursor.yielded) : undefined },
@@ -207,19 +199,13 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       }
       if (!cursor) notOwned.push(key);
     }
-    if (notOwned.length > 0) {
-      throw new PipelineError('UNAVAILABLE', 'kafka commit: partitions no longer assigned to this member; their records will be redelivered', {
-        retryable: false,
-        details: { op: 'commit', rebalance: true, partitions: notOwned },
-      });
-    }
     // Library bug workaround: after the coordinator dropped this member (UNKNOWN_MEMBER_ID) the library clears
     // its member id and would send an OffsetCommit without one, which the broker answers by closing the
     // connection (seen as a retryable network error, three times). The membership is gone: say so at once.
-    if (this.consumer.memberId === null) {
-      throw new PipelineError('UNAVAILABLE', 'kafka commit: not a group member (membership lost); the records will be redelivered', {
+    if (notOwned.length > 0 || this.consumer.memberId === null) {
+      throw new PipelineError('UNAVAILABLE', 'kafka commit: not the owner any more (rebalanced or membership lost); the records will be redelivered', {
         retryable: false,
-        details: { op: 'commit', rebalance: true, group: this.groupId },
+        details: { op: 'commit', rebalance: true, group: this.groupId, partitions: notOwned },
       });
     }
     this.commitsInFlight += 1;
@@ -237,49 +223,44 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
 
   /** Partitions currently assigned (empty during a rebalance). */
   assignment(): TopicPartition[] {
-    return [...this.assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+    return [...this.buffer.assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
   /** Positions of the assigned partitions (lag, progress logs, tests). */
   positions(): PartitionPosition[] {
-    return [...this.assigned.values()].map(({ topic, partition, position, yielded, end, highWatermark }) => ({ topic, partition, position, yielded, end, highWatermark }));
+    return [...this.buffer.assigned.values()].map(({ topic, partition, position, yielded, end, highWatermark }) => ({ topic, partition, position, yielded, end, highWatermark }));
   }
 
   /** Records fetched and not yet pulled. */
   get buffered(): number {
-    return this.queue.length - this.head;
+    return this.buffer.buffered;
   }
 
   /** Records fetched since start (tests, stats). */
   get fetchedTotal(): number {
-    return this.fetched;
+    return this.buffer.fetchedTotal;
   }
 
   /** Stop fetching, revoke (onRevoked with 'close': flush and commit there), leave the group, disconnect. Idempotent. */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
-      this.dataWake.notify();
-      this.fetchWake.notify();
+      const stopping = this.buffer.stop();
       await this.group.leave();
       this.stopController.abort();
       await this.pool.close().catch(() => {});
-      await withTimeout(this.loop ?? Promise.resolve(), 5_000).catch(() => {});
+      await stopping;
     })();
     return this.closed;
   }
 
-  // ---- rebalance hooks (called in order by GroupMembership) ----------------------------------------------
+  // ---- rebalance hooks, called in order by GroupMembership -----------------------------------------------
 
   private async revokeAll(reason: RevokeReason): Promise<void> {
-    this.rebalancing = true;
-    this.generation += 1;
-    this.queue = [];
-    this.head = 0;
-    if (this.assigned.size === 0) return;
-    const partitions = this.assignment();
-    for (const [k, c] of this.assigned) this.revoking.set(k, c);
-    this.assigned.clear();
+    const revoked = this.buffer.revokeAll();
+    if (revoked.length === 0) return;
+    for (const c of revoked) this.revoking.set(c.key, c);
+    const partitions = revoked.map(({ topic, partition }) => ({ topic, partition }));
     this.logger.info('kafka partitions revoked', { group: this.groupId, reason, partitions: describe(partitions) });
     try {
       if (this.options.onRevoked) await withTimeout(Promise.resolve(this.options.onRevoked(partitions, { reason })), this.timing.revokeTimeoutMs);
@@ -292,9 +273,8 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
 
   private async assign(partitions: TopicPartition[]): Promise<void> {
     if (this.closing) return;
-    if (this.assigned.size > 0) await this.revokeAll('rebalance'); // eager protocol: normally already empty
-    const generation = ++this.generation;
-    this.rebalancing = true;
+    if (this.buffer.assigned.size > 0) await this.revokeAll('rebalance'); // eager protocol: normally already empty
+    const generation = this.buffer.beginAssignment();
     const positions = await retryKafka('listOffsets', () => this.starts.resolve(partitions), {
       maxElapsedMs: this.retryMaxMs,
       signal: this.stopController.signal,
@@ -302,135 +282,27 @@ export class KafkaConsumer implements AsyncIterable<KafkaMessage> {
       what: 'kafka offsets lookup',
       fields: { group: this.groupId },
     });
-    if (this.closing || generation !== this.generation) return;
-    for (const tp of partitions) {
+    if (this.closing) return;
+    const cursors: Cursor[] = partitions.map((tp) => {
       const key = partitionKey(tp.topic, tp.partition);
       const position = positions.get(key) as bigint;
       const end = this.options.untilEnd ? (this.endOffsets.get(key) ?? position) : undefined;
-      this.assigned.set(key, { ...tp, key, position, yielded: position, end, highWatermark: undefined });
-    }
+      return { ...tp, key, position, yielded: position, end, highWatermark: undefined };
+    });
+    if (!this.buffer.install(generation, cursors)) return;
     this.logger.info('kafka partitions assigned', {
       group: this.groupId,
       partitions: describe(partitions),
-      positions: partitions.map((tp) => `${tp.partition}@${positions.get(partitionKey(tp.topic, tp.partition))}`).join(','),
+      positions: cursors.map((c) => `${c.partition}@${c.position}`).join(','),
     });
     if (this.options.onAssigned) await this.options.onAssigned(partitions);
-    if (generation !== this.generation) return;
-    this.rebalancing = false;
-    this.fetchWake.notify();
-    this.dataWake.notify();
+    this.buffer.release(generation);
   }
 
   private fail(error: PipelineError): void {
     if (this.closing) return;
-    this.fatal ??= error;
     this.logger.error('kafka consumer failed', { group: this.groupId, code: error.code, error: error.message });
-    this.dataWake.notify();
-    this.fetchWake.notify();
-  }
-
-  // ---- fetching and iteration ------------------------------------------------------------------------
-
-  private async fetchLoop(): Promise<void> {
-    let failingSince: number | undefined;
-    let attempt = 0;
-    while (!this.closing && !this.fatal) {
-      const cursors = this.rebalancing || this.buffered >= this.maxBuffered ? [] : this.fetchable();
-      if (cursors.length === 0) {
-        await this.fetchWake.wait(this.stopController.signal);
-        continue;
-      }
-      const generation = this.generation;
-      const round = await fetchRound(this.consumer, this.pool, [...this.topics], cursors, {
-        maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
-        maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
-        minPartitionBytes: 32 * 1024,
-      });
-      if (this.closing) break;
-      if (generation === this.generation) {
-        this.apply(round.batches);
-        if (round.outOfRange.length > 0) await this.resetOutOfRange(round.outOfRange, generation);
-      }
-      if (round.error === undefined) {
-        if (failingSince !== undefined) this.logger.info('kafka fetch recovered', { group: this.groupId, attempts: attempt });
-        failingSince = undefined;
-        attempt = 0;
-        if (round.leaderless > 0) await sleep(200, this.stopController.signal).catch(() => {});
-        continue;
-      }
-      const error = classifyKafkaError(round.error, 'fetch', { group: this.groupId });
-      failingSince ??= Date.now();
-      attempt += 1;
-      // start() saw the topics exist: an unknown partition now is a leader move or a recreation in progress
-      // more often than a deletion, so it gets the same bounded patience as an unreachable broker.
-      const transient = error.retryable || error.code === 'NOT_FOUND';
-      if (!transient || Date.now() - failingSince > this.retryMaxMs) {
-        this.fail(transient ? new PipelineError(error.code, `${error.message} (gave up after ${attempt} attempts)`, { cause: error, retryable: error.retryable, details: error.details }) : error);
-        break;
-      }
-      const delayMs = backoffDelay(attempt, 200, 10_000, Math.random);
-      if (attempt === 1 || attempt % 10 === 0) this.logger.warn('kafka fetch failed, retrying', { group: this.groupId, attempt, delayMs, error: error.message });
-      await sleep(delayMs, this.stopController.signal).catch(() => {});
-    }
-  }
-
-  private fetchable(): Cursor[] {
-    return [...this.assigned.values()].filter((c) => c.end === undefined || c.position < c.end);
-  }
-
-  private apply(batches: RoundResult['batches']): void {
-    let added = 0;
-    for (const b of batches) {
-      const cursor = b.cursor as Cursor;
-      if (this.assigned.get(cursor.key) !== cursor || b.position < cursor.position) continue;
-      for (const m of b.messages) {
-        if (m.offset < cursor.position) continue;
-        this.queue.push(m);
-        added += 1;
-      }
-      cursor.position = b.position;
-      if (b.highWatermark !== undefined) cursor.highWatermark = b.highWatermark;
-    }
-    this.fetched += added;
-    if (added > 0 || this.options.untilEnd) this.dataWake.notify();
-  }
-
-  private async resetOutOfRange(cursors: PartitionCursor[], generation: number): Promise<void> {
-    try {
-      const offsets = await listOffsetMap(this.consumer, this.topics, this.starts.outOfRangePolicy, cursors);
-      for (const c of cursors) {
-        const to = offsets.get(c.key);
-        if (to === undefined || generation !== this.generation || this.assigned.get(c.key) !== c) continue;
-        this.logger.warn('kafka offset out of range, resetting', { group: this.groupId, partition: c.key, from: c.position, to });
-        c.position = to;
-        (c as Cursor).yielded = to;
-      }
-    } catch (err) {
-      this.logger.warn('kafka offset reset failed', { group: this.groupId, error: classifyKafkaError(err, 'listOffsets').message });
-    }
-  }
-
-  private async *iterate(signal: AbortSignal | undefined): AsyncGenerator<KafkaMessage> {
-    while (true) {
-      if (signal?.aborted || this.closing) return;
-      if (this.buffered > 0) {
-        const m = this.queue[this.head] as KafkaMessage;
-        this.queue[this.head] = undefined as unknown as KafkaMessage; // let the GC take it
-        this.head += 1;
-        if (this.head > 1024 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        const cursor = this.assigned.get(partitionKey(m.topic, m.partition));
-        if (cursor && m.offset >= cursor.yielded) cursor.yielded = m.offset + 1n;
-        if (this.buffered < this.maxBuffered) this.fetchWake.notify();
-        yield m;
-        continue;
-      }
-      if (this.fatal) throw this.fatal;
-      if (this.options.untilEnd && this.started && !this.rebalancing && this.fetchable().length === 0) return;
-      await this.dataWake.wait(signal);
-    }
+    this.buffer.fail(error);
   }
 }
 
