@@ -67,14 +67,15 @@ export function checkConfigKeys(file: ConfigFile, allSpecs: readonly OptionSpec[
 
 function fileValue(file: ConfigFile | undefined, command: string, spec: OptionSpec): unknown {
   if (!file) return undefined;
-  const names = new Set([spec.key, flagAttribute(spec.flag)]);
+  const names = new Set([spec.key, flagAttribute(spec.flag), ...(spec.stageFlag ? [flagAttribute(spec.stageFlag)] : [])]);
   const pick = (obj: unknown): unknown => {
     if (!obj || typeof obj !== 'object') return undefined;
     for (const [k, v] of Object.entries(obj as Record<string, unknown>)) if (names.has(camel(k))) return v;
     return undefined;
   };
   const section = file.data[command] ?? file.data[camel(command)];
-  return pick(section) ?? pick(file.data);
+  const stageSection = spec.stage && spec.stage !== command ? file.data[spec.stage] : undefined;
+  return pick(section) ?? pick(stageSection) ?? pick(file.data);
 }
 
 function envValue(env: NodeJS.ProcessEnv, spec: OptionSpec): { value: string; name: string } | undefined {

@@ -29,6 +29,10 @@ export interface OptionSpec {
   itemChoices?: readonly string[];
   /** Help group heading. */
   group?: string;
+  /** The stage whose config-file section also applies to this option in run-all (`ingest`, `archive`...). */
+  stage?: string;
+  /** Set by the CLI in run-all: the flag the option has in its own stage (names it in that stage's section). */
+  stageFlag?: string;
 }
 
 export type OptionValues = Record<string, unknown>;

@@ -129,7 +129,7 @@ async function runCommand(def: CommandDefinition, command: Command, io: ProgramI
       file = loadConfigFile(configPath);
       checkConfigKeys(file, io.allSpecs);
     }
-    const specs = def.runAllFlags ? def.specs.map((s) => ({ ...s, flag: s.runAllFlag ?? s.flag })) : def.specs;
+    const specs = def.runAllFlags ? def.specs.map((s) => ({ ...s, flag: s.runAllFlag ?? s.flag, stageFlag: s.flag })) : def.specs;
     const { values, sources } = resolveOptions({ command: def.name, specs, flags, env: io.env, file });
     for (const spec of specs) {
       if (spec.secret && sources[spec.key] === 'flag') {

@@ -73,10 +73,21 @@ const RUN_ALL_OWN: OptionSpec[] = [
 function runAllSpecs(): OptionSpec[] {
   const seen = new Set<string>();
   const out: OptionSpec[] = [];
-  for (const spec of [...FETCH_OPTIONS, ...KAFKA_OPTIONS, ...INGEST_OPTIONS, ...ARCHIVE_OPTIONS, ...PROCESS_OPTIONS, ...RUN_ALL_OWN, ...PROGRESS_OPTIONS]) {
-    if (seen.has(spec.key) || EXCLUDED.has(spec.key)) continue;
-    seen.add(spec.key);
-    out.push({ ...spec, ...OVERRIDES[spec.key] });
+  const byStage: Array<[string | undefined, OptionSpec[]]> = [
+    ['fetch', FETCH_OPTIONS],
+    [undefined, KAFKA_OPTIONS],
+    ['ingest', INGEST_OPTIONS],
+    ['archive', ARCHIVE_OPTIONS],
+    ['process', PROCESS_OPTIONS],
+    [undefined, [...RUN_ALL_OWN, ...PROGRESS_OPTIONS]],
+  ];
+  for (const [stage, specs] of byStage) {
+    for (const spec of specs) {
+      if (seen.has(spec.key) || EXCLUDED.has(spec.key)) continue;
+      seen.add(spec.key);
+      // A stage's section of the config file applies to its options in run-all too.
+      out.push({ ...spec, ...(stage ? { stage } : {}), ...OVERRIDES[spec.key] });
+    }
   }
   return out;
 }
