@@ -177,7 +177,8 @@ export class MessageBuffer {
         if (failingSince !== undefined) logger.info('kafka fetch recovered', { group: groupId, attempts: attempt });
         failingSince = undefined;
         attempt = 0;
-        if (round.leaderless > 0) await sleep(200, this.stopController.signal).catch(() => {});
+        // Every partition is between leaders (election in progress): nothing was asked, do not spin.
+        if (round.leaderless === cursors.length) await sleep(200, this.stopController.signal).catch(() => {});
         continue;
       }
       const error = classifyKafkaError(round.error, 'fetch', { group: groupId });
