@@ -74,6 +74,15 @@ export const FETCH_OPTIONS: OptionSpec[] = [
     group: SOURCE,
   },
   {
+    key: 'lastPage',
+    flag: '--last-page <n>',
+    description: 'with --seed: stop once this page is written; a restart after a crash fetches only the pages still missing',
+    defaultLabel: 'no limit',
+    type: 'integer',
+    min: 1,
+    group: SOURCE,
+  },
+  {
     key: 'fetchInterval',
     flag: '--interval <duration>',
     runAllFlag: '--fetch-interval <duration>',
@@ -248,6 +257,7 @@ export function parseFetchConfig(values: OptionValues): FetchConfig {
   }
   const seed = str('seed');
   if (seed === '') throw new ConfigError('invalid --seed: must not be empty', { key: 'seed' });
+  if (values.lastPage !== undefined && seed === undefined) throw new ConfigError('--last-page needs --seed (pages exist only in a seeded run)', { key: 'lastPage' });
 
   const dataDir = str('dataDir') ?? './userpipe-data';
   const gender = str('gender');
@@ -263,6 +273,7 @@ export function parseFetchConfig(values: OptionValues): FetchConfig {
     },
     ...(seed === undefined ? {} : { seed }),
     page: num('page') ?? 1,
+    ...(num('lastPage') === undefined ? {} : { lastPage: num('lastPage') }),
     intervalMs: num('fetchInterval') ?? 1000,
     ...(num('fetchCount') === undefined ? {} : { count: num('fetchCount') }),
     ...(num('maxUsers') === undefined ? {} : { maxUsers: num('maxUsers') }),

@@ -43,7 +43,7 @@ export interface FetchSourceOptions {
   /** The request every poll makes; `results` is the page size. */
   query: Omit<PageQuery, 'seed' | 'page'>;
   /** Seeded, paged fetching. With a cursor the pages come from it (resumable); otherwise from `startPage`. */
-  pages?: { seed: string; cursor?: PageCursor; startPage?: number };
+  pages?: { seed: string; cursor?: PageCursor; startPage?: number; lastPage?: number };
   /** Between request starts; 0 = as fast as the sink takes them. */
   intervalMs: number;
   /** Stop after this many responses (failed requests do not count). */
@@ -204,6 +204,8 @@ export class FetchSource {
 
   private goalReached(count: number | undefined): boolean {
     if (count !== undefined && this.summary.responses >= count) return true;
+    const last = this.opts.pages?.lastPage;
+    if (last !== undefined && this.page !== undefined && this.page > last) return true;
     const max = this.opts.maxUsers;
     return max !== undefined && this.summary.usersReceived >= max;
   }

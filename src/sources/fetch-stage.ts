@@ -24,6 +24,8 @@ export interface FetchConfig {
   seed?: string;
   /** First page of a seeded run without a cursor. */
   page: number;
+  /** Last page of a seeded run (resumable bounded runs). */
+  lastPage?: number;
   intervalMs: number;
   count?: number;
   maxUsers?: number;
@@ -89,7 +91,7 @@ export async function openFetchStage(config: FetchConfig, deps: FetchStageDeps):
   const source = new FetchSource({
     fetcher,
     query: config.query,
-    ...(config.seed === undefined ? {} : { pages: { seed: config.seed, cursor, startPage: config.page } }),
+    ...(config.seed === undefined ? {} : { pages: { seed: config.seed, cursor, startPage: config.page, ...(config.lastPage ? { lastPage: config.lastPage } : {}) } }),
     intervalMs: config.intervalMs,
     count: config.count,
     maxUsers: config.maxUsers,
