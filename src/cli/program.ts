@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, PipelineError, errorMessage, isAbortError } from '../core/errors.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
@@ -45,6 +46,15 @@ Precedence: flags > environment > config file > defaults.
 
 Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 130 interrupted.`;
 
+/** The version in package.json (two levels up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function defaultText(spec: OptionSpec): string | undefined {
   if (spec.defaultLabel) return spec.defaultLabel;
   const d = spec.default;
@@ -67,7 +77,7 @@ export function helpDescription(spec: OptionSpec): string {
 export function buildProgram(commands: readonly CommandDefinition[], io: ProgramIO, setExit: (code: number) => void): Command {
   const program = new Command('userpipe')
     .description('Move RandomUser records through Kafka into HDFS and InfluxDB, with nothing lost.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('-c, --config <file>', 'config file (JSON or YAML) for every stage (env USERPIPE_CONFIG)')
     .addOption(new Option('--log-level <level>', 'log level (default: info; env USERPIPE_LOG_LEVEL)').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'log format on stderr (default: text; env USERPIPE_LOG_FORMAT)').choices(LOG_FORMATS))
