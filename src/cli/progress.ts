@@ -36,8 +36,12 @@ export class Progress {
 
   start(): void {
     if (!this.opts.enabled) return;
-    if (this.opts.tty) {
-      this.spinner = ora({ text: this.render(), stream: this.opts.stream ?? process.stderr, discardStdin: false }).start();
+    const stream = this.opts.stream ?? process.stderr;
+    // A terminal without a known width (e.g. under `script`, some CI consoles) would make the spinner's
+    // line accounting explode: fall back to periodic log lines there.
+    const usable = this.opts.tty && typeof stream.columns === 'number' && stream.columns >= 40;
+    if (usable) {
+      this.spinner = ora({ text: this.render(), stream, discardStdin: false }).start();
       this.timer = setInterval(() => {
         if (this.spinner) this.spinner.text = this.render();
       }, 250);
