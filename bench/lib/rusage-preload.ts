@@ -1,0 +1,26 @@
+/**
+ * Preloaded into every measured userpipe process (`node --import bench/lib/rusage-preload.ts src/main.ts ...`):
+ * on exit, writes the process's own resource usage (CPU seconds, peak RSS) to $BENCH_RUSAGE_FILE, plus the
+ * peaks of V8's heap and of memory outside it (Buffers), sampled every 200 ms, to tell where RSS sits. Exact,
+ * unlike sampling /proc from outside, which misses the last interval before the process is gone.
+ */
+import { writeFileSync } from 'node:fs';
+
+const file = process.env.BENCH_RUSAGE_FILE;
+if (file) {
+  const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.external = Math.max(peak.external, m.external);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+  };
+  setInterval(sample, 200).unref();
+  process.on('exit', () => {
+    sample();
+    const u = process.resourceUsage();
+    // maxRSS is in KiB; CPU times in microseconds.
+    writeFileSync(file, JSON.stringify({ userUs: u.userCPUTime, systemUs: u.systemCPUTime, maxRssKiB: u.maxRSS, peak }));
+  });
+}
