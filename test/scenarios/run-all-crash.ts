@@ -31,6 +31,8 @@ export interface CrashFigures {
   tmpLeft: number;
   finalExit: number | null;
   seconds: number;
+  /** The last lines of the final run's log when it did not exit 0. */
+  finalLog?: string;
 }
 
 export async function runAllCrashScenario(o: { users: number; kills: number; results: number; random?: () => number }): Promise<CrashFigures> {
@@ -95,6 +97,7 @@ export async function runAllCrashScenario(o: { users: number; kills: number; res
       tmpLeft,
       finalExit: last.code,
       seconds: Math.round((Date.now() - started) / 1000),
+      ...(last.code === 0 ? {} : { finalLog: last.stderr.split('\n').filter((l) => !l.includes(' progress ')).slice(-25).join('\n') }),
     };
   } finally {
     await influx.query(`DROP DATABASE "${db}"`).catch(() => {});
