@@ -52,7 +52,7 @@ export async function runPipeline(parts: PipelineParts, lifecycle: Lifecycle, lo
   await fetch;
   if (!lifecycle.stop.aborted && failure === undefined) {
     log.info('fetch finished; sending what is left in the spool dir');
-    await waitForEmptySpool(parts.spoolDir, ingestLc.abort);
+    await waitForEmptySpool(parts.spoolDir, ingestLc.abort, log);
   }
   ingestLc.softStop('fetch finished');
   await ingest;
@@ -83,8 +83,23 @@ export async function pendingSpoolFiles(dir: string): Promise<number> {
   return names.filter((n) => !n.startsWith('.') && !n.endsWith('.COMPLETED') && !n.endsWith('.tmp')).length;
 }
 
-async function waitForEmptySpool(dir: string, signal: AbortSignal): Promise<void> {
-  while ((await pendingSpoolFiles(dir)) > 0) {
+/**
+ * Wait until ingest has taken every file of the spool dir. Bounded: when the count has not gone down for
+ * `stallMs` (a file ingest cannot take, e.g. unreadable), say so and go on: the files stay for the next run.
+ */
+async function waitForEmptySpool(dir: string, signal: AbortSignal, log: Logger, stallMs = 60_000): Promise<void> {
+  let best = Infinity;
+  let since = Date.now();
+  for (;;) {
+    const pending = await pendingSpoolFiles(dir);
+    if (pending === 0) return;
+    if (pending < best) {
+      best = pending;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      log.warn('files left in the spool dir that ingest did not take; they stay for the next run', { dir, files: pending });
+      return;
+    }
     try {
       await sleep(200, signal);
     } catch {
