@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { BenchContext, type Measured } from './lib/context.ts';
 import { REPO_ROOT } from './lib/child.ts';
 import { parseOptions, type StageName } from './lib/options.ts';
-import { detailsSection, machineSection, mainTable, ratio, type MachineInfo, type PendingRow } from './lib/report.ts';
+import { detailsSection, machineSection, mainTable, type MachineInfo, type PendingRow } from './lib/report.ts';
 import { PROBE_TOPIC, Stack } from './lib/stack.ts';
 import { benchFetch } from './stages/fetch.ts';
 import { benchIngest } from './stages/ingest.ts';
@@ -18,7 +18,7 @@ import { benchArchive } from './stages/archive.ts';
 import { benchProcess } from './stages/process.ts';
 import { benchMemory, memorySection, type MemoryResult } from './stages/memory.ts';
 import { benchRunAll, runAllAvailable, runAllSection, type RunAllResult } from './stages/run-all.ts';
-import { profileStage, type ProfileResult } from './stages/profile.ts';
+import { profileStage, profileTargets, type ProfileResult } from './stages/profile.ts';
 
 function commit(): string {
   try {
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const pending: PendingRow[] = [];
   let memory: MemoryResult | undefined;
   let runAll: RunAllResult | undefined;
-  let profile: ProfileResult | undefined;
+  const profiles: ProfileResult[] = [];
   const has = (s: StageName): boolean => o.only.has(s);
   try {
     if (has('fetch')) measured.push(await benchFetch(ctx));
@@ -73,11 +73,8 @@ async function main(): Promise<void> {
       else pending.push({ stage: 'run-all (end to end)', reason: why });
     }
     if (has('memory')) memory = await benchMemory(ctx);
-    if (has('profile') && o.profile !== 'off' && measured.length > 0) {
-      const target =
-        o.profile === 'auto' ? [...measured].sort((a, b) => ratio(a) - ratio(b))[0] : measured.find((m) => m.stage.startsWith(o.profile));
-      if (target) profile = await profileStage(ctx, target);
-      else ctx.log(`--profile ${o.profile}: no such stage measured in this run`);
+    if (has('profile')) {
+      for (const target of profileTargets(o.profile, measured)) profiles.push(await profileStage(ctx, target));
     }
   } finally {
     machine.loadEnd = load();
@@ -101,7 +98,16 @@ async function main(): Promise<void> {
     '',
     ...(runAll ? [runAllSection(runAll), ''] : []),
     ...(memory ? [memorySection(memory), ''] : []),
-    ...(profile ? [profile.markdown, ''] : []),
+    ...(profiles.length > 0
+      ? [
+          '## Profiles of the stages under 0.8 of their ceiling',
+          '',
+          'Shares are of the busy time of the main thread within the stage\'s work window; "idle" is the event loop waiting on I/O',
+          '(Kafka, HDFS, InfluxDB, disk). Summarise any profile with `node bench/profile-summary.ts <file.cpuprofile>`.',
+          '',
+          ...profiles.flatMap((p) => [p.markdown, '']),
+        ]
+      : []),
     '## How each figure was made',
     '',
     detailsSection(measured),

@@ -38,6 +38,8 @@ export interface ChildResult {
   peakRssBytes: number | undefined;
   /** Peaks of V8's heap and of memory outside it, sampled inside the process (node children only). */
   heap?: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** One instant on the wall clock and on the monotonic clock V8 profiles use (node children only). */
+  clock?: { wallMs: number; monoUs: number };
   rss: RssSample[];
   logs: LogLine[];
   stdout: string;
@@ -170,10 +172,12 @@ export function runChild(spec: ChildSpec): Promise<ChildResult> {
             systemUs: number;
             maxRssKiB: number;
             peak?: ChildResult['heap'];
+            clock?: ChildResult['clock'];
           };
           result.cpuSeconds = (u.userUs + u.systemUs) / 1e6;
           result.peakRssBytes = u.maxRssKiB * 1024;
           if (u.peak) result.heap = u.peak;
+          if (u.clock) result.clock = u.clock;
         } catch {
           // The process died before its exit handler: keep the sampled figures.
         }

@@ -78,7 +78,8 @@ function keyOf(f: CallFrame): string {
   return w ? `${name} ${w}:${f.lineNumber + 1}` : name;
 }
 
-export function summarize(file: string): ProfileSummary {
+/** `window`: only samples taken between these monotonic times (µs, the profile's own clock). */
+export function summarize(file: string, window?: { fromUs: number; toUs: number }): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -93,7 +94,11 @@ export function summarize(file: string): ProfileSummary {
   const fnArea = new Map<string, string>();
   let total = 0;
   let idle = 0;
+  let at = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
+    at += p.timeDeltas[i] ?? 0;
+    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    // A sample stands for the time until the next one.
     const dt = (p.timeDeltas[i + 1] ?? p.timeDeltas[i] ?? 0) / 1000;
     const id = p.samples[i] as number;
     const node = byId.get(id);
@@ -141,7 +146,7 @@ export function summarize(file: string): ProfileSummary {
 const pct = (x: number, of: number): string => `${((100 * x) / of).toFixed(1)}%`;
 
 /** Markdown tables: top functions by self time, areas by self time (with inclusive), and top userpipe functions by inclusive time. */
-export function summaryMarkdown(s: ProfileSummary, top = 20): string {
+export function summaryMarkdown(s: ProfileSummary, top = 20, ours = 15): string {
   const lines: string[] = [];
   lines.push(`Profile: ${(s.totalMs / 1000).toFixed(2)} s sampled, ${(s.busyMs / 1000).toFixed(2)} s busy on the main thread (${pct(s.idleMs, s.totalMs)} idle: waiting on I/O). Shares below are of busy time.`);
   lines.push('');
@@ -157,7 +162,7 @@ export function summaryMarkdown(s: ProfileSummary, top = 20): string {
   lines.push('');
   lines.push('| area | self % | inclusive % |');
   lines.push('|---|---:|---:|');
-  for (const a of s.areas.filter((x) => x.selfMs / s.busyMs >= 0.005).slice(0, 25)) {
+  for (const a of s.areas.filter((x) => x.selfMs / s.busyMs >= 0.01).slice(0, 20)) {
     lines.push(`| ${a.key} | ${pct(a.selfMs, s.busyMs)} | ${pct(a.totalMs, s.busyMs)} |`);
   }
   lines.push('');
@@ -165,7 +170,7 @@ export function summaryMarkdown(s: ProfileSummary, top = 20): string {
   lines.push('');
   lines.push('| inclusive % | self % | function |');
   lines.push('|---:|---:|---|');
-  const ours = s.functions.filter((f) => f.area.startsWith('src/')).sort((a, b) => b.totalMs - a.totalMs);
-  for (const f of ours.slice(0, 15)) lines.push(`| ${pct(f.totalMs, s.busyMs)} | ${pct(f.selfMs, s.busyMs)} | \`${f.key}\` |`);
+  const mine = s.functions.filter((f) => f.area.startsWith('src/')).sort((a, b) => b.totalMs - a.totalMs);
+  for (const f of mine.slice(0, ours)) lines.push(`| ${pct(f.totalMs, s.busyMs)} | ${pct(f.selfMs, s.busyMs)} | \`${f.key}\` |`);
   return lines.join('\n');
 }

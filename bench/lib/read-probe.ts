@@ -31,7 +31,7 @@ export async function readProbe(brokers: string, topic: string, group: string, d
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1] ?? ""}`) {
   const [brokers, topic, mode] = process.argv.slice(2);
   const r = await readProbe(brokers ?? '127.0.0.1:9092', topic ?? '', `bench-read-${Date.now()}`, mode === 'direct');
   process.stdout.write(`${JSON.stringify(r)} ${(r.records / r.seconds).toFixed(0)} rec/s\n`);

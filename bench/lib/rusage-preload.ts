@@ -21,6 +21,8 @@ if (file) {
     sample();
     const u = process.resourceUsage();
     // maxRSS is in KiB; CPU times in microseconds.
-    writeFileSync(file, JSON.stringify({ userUs: u.userCPUTime, systemUs: u.systemCPUTime, maxRssKiB: u.maxRSS, peak }));
+    // The same instant on both clocks: maps V8 profile timestamps (monotonic, microseconds) onto log times.
+    const clock = { wallMs: Date.now(), monoUs: Number(process.hrtime.bigint() / 1000n) };
+    writeFileSync(file, JSON.stringify({ userUs: u.userCPUTime, systemUs: u.systemCPUTime, maxRssKiB: u.maxRSS, peak, clock }));
   });
 }

@@ -7,6 +7,7 @@
 import type { BenchContext, Measured } from '../lib/context.ts';
 import { disturbances, ensureOk, runUserpipe, window, type ChildResult } from '../lib/child.ts';
 import { ensureTopic } from './ingest.ts';
+import { readProbe } from '../lib/read-probe.ts';
 
 export async function runArchive(ctx: BenchContext, topic: string, hdfsDir: string, nodeFlags: string[] = []): Promise<{ r: ChildResult; args: string[] }> {
   const group = ctx.name(`archive-${Math.random().toString(36).slice(2, 6)}`);
@@ -57,6 +58,7 @@ export async function benchArchive(ctx: BenchContext): Promise<Measured> {
   }
   const ceilingSeconds = (performance.now() - t0) / 1000;
   const sizes = files.map((f) => `${(f.length / 1e6).toFixed(1)} MB`).join(', ');
+  const read = await readProbe(ctx.o.brokers, topic, ctx.name('read-archive'), false);
   return {
     stage: 'archive → HDFS',
     records,
@@ -75,6 +77,11 @@ export async function benchArchive(ctx: BenchContext): Promise<Measured> {
       label: `raw WebHDFS two-step CREATE of the same ${files.length} files (node:http), sequential`,
       seconds: ceilingSeconds,
     },
-    notes: [`files: ${sizes}`],
+    notes: [`files: ${sizes}`, readNote(read)],
   };
+}
+
+/** Where the time goes, first cut: the share of the stage that is reading Kafka with userpipe's own consumer. */
+export function readNote(read: { records: number; seconds: number }): string {
+  return `userpipe's Kafka consumer alone (the stage's reader, records dropped) reads the topic at ${Math.round(read.records / read.seconds).toLocaleString('en-US')} rec/s (${read.seconds.toFixed(2)} s)`;
 }

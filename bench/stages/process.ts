@@ -9,6 +9,8 @@ import type { BenchContext, Measured } from '../lib/context.ts';
 import { disturbances, ensureOk, runUserpipe, window, type ChildResult } from '../lib/child.ts';
 import { renderBatches } from '../lib/spool-data.ts';
 import { ensureTopic } from './ingest.ts';
+import { readNote } from './archive.ts';
+import { readProbe } from '../lib/read-probe.ts';
 
 export const BATCH = 5000;
 export const IN_FLIGHT = 2;
@@ -77,7 +79,7 @@ export async function benchProcess(ctx: BenchContext): Promise<Measured> {
   await ctx.stack.influx.writeAll(dbRaw, lp.batches, IN_FLIGHT, GZIP_LEVEL);
   const ceilingSeconds = (performance.now() - t0) / 1000;
 
-  const notes: string[] = [];
+  const notes: string[] = [readNote(await readProbe(ctx.o.brokers, topic, ctx.name('read-process'), false))];
   const [countUp, countRaw] = await Promise.all([ctx.stack.influx.count(dbUp, 'users', 'uuid'), ctx.stack.influx.count(dbRaw, 'users', 'uuid')]);
   if (countUp !== written || countRaw !== lp.lines) notes.push(`points queryable: userpipe ${countUp} of ${written}, ceiling ${countRaw} of ${lp.lines}`);
   return {
