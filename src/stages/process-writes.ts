@@ -10,7 +10,7 @@
  *   them; they are redelivered after a restart). ABORTED (hard abort, or a stop while InfluxDB is down) just
  *   leaves them; anything else (AUTH, NOT_FOUND, CONFIG, retries spent) is fatal and reported to `onFatal`.
  *
- * Backpressure: `submit` waits while `maxInFlight` writes are running. A write blocks while the writer retries
+ * Backpressure: `slot` waits while `maxInFlight` writes are running. A write blocks while the writer retries
  * (InfluxDB down), so the caller stops pulling batches, the batcher stops pulling users and the source stops
  * reading: memory stays flat during an outage.
  */
@@ -96,9 +96,13 @@ export class PointWrites {
     this.o = o;
   }
 
-  /** Start writing `items` once fewer than `maxInFlight` writes run. Resolves when the write has started. */
-  async submit(items: PointItem[]): Promise<void> {
+  /** Resolves once fewer than `maxInFlight` writes run (at once if so). */
+  async slot(): Promise<void> {
     while (this.running.size >= this.o.maxInFlight) await Promise.race(this.running);
+  }
+
+  /** Start writing `items` (the caller waited for a `slot()`); its outcome settles the items' acks. */
+  start(items: PointItem[]): void {
     const p: Promise<void> = this.write(items).finally(() => this.running.delete(p));
     this.running.add(p);
   }
@@ -128,11 +132,17 @@ export class PointWrites {
     stats.observeLatency('process', (performance.now() - started) / 1000);
     outage.recovered();
     counters.out += result.written;
-    if (result.rejected.length === 0) {
-      for (const item of items) await item.ack();
-      return;
+    try {
+      if (result.rejected.length === 0) {
+        for (const item of items) await item.ack();
+      } else {
+        await this.settleWithRejections(items, result);
+      }
+    } catch (err) {
+      // Queueing a dead letter was aborted (stage stopping or failing) or an ack threw (a bug): the users not
+      // yet settled stay unacked and are redelivered. A write promise never rejects: drain() must not throw.
+      if (toPipelineError(err).code !== 'ABORTED') this.o.onFatal(err);
     }
-    await this.settleWithRejections(items, result);
   }
 
   private async settleWithRejections(items: readonly PointItem[], result: WriteResult): Promise<void> {

@@ -104,6 +104,7 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
     halt.abort(err);
   };
   const readStop = AbortSignal.any([lifecycle.stop, halt.signal]);
+  const dlqSendSignal = AbortSignal.any([lifecycle.abort, halt.signal]);
 
   // Writes wait out an InfluxDB outage, but not past a stop: then they give up (ABORTED) and are redelivered.
   const giveUp = new AbortController();
@@ -137,9 +138,13 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
   const deadLetter = async (message: DeadLetter, ack: Ack): Promise<void> => {
     const counted: Ack = async (error) => {
       if (!error) counters.errors += 1;
+      // A user neither written nor dead-lettered: stop reading now (the DLQ sink itself reports its failure
+      // only when more input comes, which the source, waiting for acks, would never send).
+      else fail(error);
       await ack(error);
     };
-    await dlq.send(envelope(message, counted), lifecycle.abort);
+    // Not only on abort: once the stage failed, the DLQ sink may have stopped taking messages.
+    await dlq.send(envelope(message, counted), dlqSendSignal);
   };
 
   const writes = new PointWrites({
@@ -170,9 +175,19 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
       maxWaitMs: o.flushIntervalMs,
       sizeOf: (i) => i.line.length + 1,
     });
-    for await (const b of batches) {
-      if (fatal !== undefined) break; // unacked: not committed, redelivered after the cause is fixed
-      await writes.submit(b);
+    const it = batches[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        // A batch is filled only once a write slot is free, so the users held stay within maxInFlight batches
+        // even while InfluxDB is down (a filled batch waiting for a slot would be a third one).
+        await writes.slot();
+        if (fatal !== undefined) break; // unacked: not committed, redelivered after the cause is fixed
+        const next = await it.next();
+        if (next.done || fatal !== undefined) break;
+        writes.start(next.value);
+      }
+    } finally {
+      await it.return(undefined);
     }
   } catch (err) {
     fail(err);

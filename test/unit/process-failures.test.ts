@@ -124,8 +124,8 @@ test('process failures: while the destination is down reading pauses (bounded in
   const run = runProcessStage(stageOptions(log, writer, { batchSize: 50, maxInFlight: 2 }), new Lifecycle(), stats, logger);
   await tick(300);
   const c = stats.stage('process');
-  // two batches in flight + one being filled (+ the user the batcher holds)
-  assert.ok(c.in <= 50 * 3 + 1, `users taken in while down: ${c.in}`);
+  // the two batches in flight (+ the one user the batcher may hold): no third batch is filled while both wait
+  assert.ok(c.in <= 50 * 2 + 1, `users taken in while down: ${c.in}`);
   assert.equal(c.out, 0);
   assert.ok(c.retries > 10);
   assert.equal(writer.maxRunning, 2, 'at most --max-in-flight writes');
@@ -171,6 +171,17 @@ test('process failures: a dead letter the log cannot take stops the stage; that 
   await assert.rejects(runProcessStage(stageOptions(strict, writer), new Lifecycle(), new Stats(), silentLogger));
   const pos = (await committed(strict)).get(0) ?? 0n;
   assert.ok(pos <= 2n, `committed ${pos}: never past the message that could not be dead-lettered`);
+  await strict.close();
+});
+
+test('process failures: regression: the stage does not hang when the DLQ fails with more dead letters queued than it holds', async () => {
+  // Before the fix the generator waited forever to queue dead letter 257 for a DLQ sink that had stopped.
+  const strict = new MemoryLog({ groups: { t: ['process'] }, capacity: 10_000 });
+  await produce(strict, Array.from({ length: 1000 }, (_, i) => ({ value: `garbage ${i}` })));
+  const run = runProcessStage(stageOptions(strict, new ScriptedWriter()), new Lifecycle(), new Stats(), silentLogger);
+  const outcome = await Promise.race([run.then(() => 'resolved', () => 'rejected'), tick(10_000).then(() => 'hung')]);
+  assert.equal(outcome, 'rejected');
+  assert.equal((await committed(strict)).get(0), 0n);
   await strict.close();
 });
 
