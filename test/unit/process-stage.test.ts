@@ -206,3 +206,13 @@ test('process stage: without --once it runs until stopped, then writes what is b
   assert.equal(result.written, 25, 'the partial batch is written at the stop');
   assert.deepEqual(await committed(log), new Map([[0, 25n]]));
 });
+
+test('process stage: flatten() returns the very same text (it only changes how V8 stores it)', async () => {
+  const { flatten } = await import('../../src/stages/process-points.ts');
+  let rope = 'users';
+  for (let i = 0; i < 60; i++) rope += `,k${i}=v ${i}\\ "x"`;
+  const copy = rope.split('').join('');
+  assert.equal(flatten(rope), copy);
+  assert.equal(flatten(''), '');
+  assert.equal(flatten('12'), '12', 'a numeric-looking line stays a string');
+});
