@@ -4,9 +4,9 @@
  * bench/results/<date>.md and bench/results/latest.md. See bench/README.md for the method.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { BenchContext, type Measured } from './lib/context.ts';
 import { REPO_ROOT } from './lib/child.ts';
 import { parseOptions, type StageName } from './lib/options.ts';
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   let runAll: RunAllResult | undefined;
   const profiles: ProfileResult[] = [];
   const has = (s: StageName): boolean => o.only.has(s);
+  const outDir = resolve(REPO_ROOT, o.outDir);
+  const stamp = machine.date.slice(0, 19).replace(/:/g, '');
   try {
     if (has('fetch')) measured.push(await benchFetch(ctx));
     if (has('ingest')) measured.push(await benchIngest(ctx));
@@ -74,7 +76,16 @@ async function main(): Promise<void> {
     }
     if (has('memory')) memory = await benchMemory(ctx);
     if (has('profile')) {
-      for (const target of profileTargets(o.profile, measured)) profiles.push(await profileStage(ctx, target));
+      for (const target of profileTargets(o.profile, measured)) {
+        const p = await profileStage(ctx, target);
+        // Kept (git-ignored) for a closer look in Chrome DevTools or with bench/profile-summary.ts.
+        const keepDir = join(outDir, 'profiles', stamp);
+        mkdirSync(keepDir, { recursive: true });
+        const kept = join(keepDir, `${p.stage.split(' ')[0] ?? 'stage'}-${basename(p.file)}`);
+        copyFileSync(p.file, kept);
+        p.markdown += `\n\nProfile file: \`${relative(REPO_ROOT, kept)}\` (not committed).`;
+        profiles.push(p);
+      }
     }
   } finally {
     machine.loadEnd = load();
@@ -110,15 +121,14 @@ async function main(): Promise<void> {
       : []),
     '## How each figure was made',
     '',
-    detailsSection(measured),
-    `Total bench time: ${((Date.now() - t0) / 1000).toFixed(0)} s. Reproduce: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` with the stack up (\`test/stack/stack up\`).`,
+    detailsSection(runAll ? [...measured, runAll.measured] : measured),
+    `Total bench time: ${((Date.now() - t0) / 1000).toFixed(0)} s. Reproduce: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` with the stack up (\`test/stack/stack up\`).`,
     '',
   ].join('\n');
 
   process.stdout.write(md);
-  const outDir = resolve(REPO_ROOT, o.outDir);
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `${machine.date.slice(0, 19).replace(/:/g, '')}.md`);
+  const file = join(outDir, `${stamp}.md`);
   writeFileSync(file, md);
   writeFileSync(join(outDir, 'latest.md'), md);
   ctx.log(`written ${file} and ${join(outDir, 'latest.md')}`);

@@ -245,10 +245,10 @@ export function window(r: ChildResult, startMsg: string, endMsg: string): number
 }
 
 /** Warnings that mean a service was unavailable during the run (another engineer restarting it). */
+const OUTAGE = /unavailable|retrying|heartbeats stalled|membership lost|commit failed|out of range/i;
+
 export function disturbances(r: ChildResult): string[] {
-  return r.logs
-    .filter((l) => (l.level === 'warn' || l.level === 'error') && /unavailable|unreachable|waiting|retry/i.test(`${l.msg} ${JSON.stringify(l)}`))
-    .map((l) => `${l.component ?? ''} ${l.msg}`.trim());
+  return r.logs.filter((l) => (l.level === 'warn' || l.level === 'error') && OUTAGE.test(l.msg)).map((l) => `${l.component ?? ''} ${l.msg}`.trim());
 }
 
 /** Throw with the child's last output unless it exited 0. */

@@ -39,6 +39,8 @@ export interface ProfileSummary {
   totalMs: number;
   idleMs: number;
   busyMs: number;
+  /** Busy share of the main thread in each tenth of the window (where in the run the waiting is). */
+  busyByTenth: number[];
   functions: Entry[];
   areas: Entry[];
 }
@@ -95,19 +97,26 @@ export function summarize(file: string, window?: { fromUs: number; toUs: number 
   let total = 0;
   let idle = 0;
   let at = p.startTime;
+  const from = window?.fromUs ?? p.startTime;
+  const to = window?.toUs ?? p.endTime;
+  const tenthBusy = new Array<number>(10).fill(0);
+  const tenthAll = new Array<number>(10).fill(0);
   for (let i = 0; i < p.samples.length; i++) {
     at += p.timeDeltas[i] ?? 0;
-    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    if (at < from || at > to) continue;
     // A sample stands for the time until the next one.
     const dt = (p.timeDeltas[i + 1] ?? p.timeDeltas[i] ?? 0) / 1000;
     const id = p.samples[i] as number;
     const node = byId.get(id);
     if (!node) continue;
     total += dt;
+    const tenth = Math.min(9, Math.floor(((at - from) / Math.max(1, to - from)) * 10));
+    tenthAll[tenth] = (tenthAll[tenth] ?? 0) + dt;
     if (node.callFrame.functionName === '(idle)') {
       idle += dt;
       continue;
     }
+    tenthBusy[tenth] = (tenthBusy[tenth] ?? 0) + dt;
     const k = keyOf(node.callFrame);
     const a = areaOf(node.callFrame);
     fnArea.set(k, a);
@@ -138,6 +147,7 @@ export function summarize(file: string, window?: { fromUs: number; toUs: number 
     totalMs: total,
     idleMs: idle,
     busyMs: total - idle,
+    busyByTenth: tenthAll.map((a, i) => (a > 0 ? (tenthBusy[i] ?? 0) / a : 0)),
     functions: entries(fnSelf, fnTotal, (k) => fnArea.get(k) ?? '').sort((a, b) => b.selfMs - a.selfMs),
     areas: entries(areaSelf, areaTotal, (k) => k).sort((a, b) => b.selfMs - a.selfMs),
   };
@@ -149,6 +159,8 @@ const pct = (x: number, of: number): string => `${((100 * x) / of).toFixed(1)}%`
 export function summaryMarkdown(s: ProfileSummary, top = 20, ours = 15): string {
   const lines: string[] = [];
   lines.push(`Profile: ${(s.totalMs / 1000).toFixed(2)} s sampled, ${(s.busyMs / 1000).toFixed(2)} s busy on the main thread (${pct(s.idleMs, s.totalMs)} idle: waiting on I/O). Shares below are of busy time.`);
+  lines.push('');
+  lines.push(`Main thread busy per tenth of the window: ${s.busyByTenth.map((b) => `${Math.round(b * 100)}%`).join(' · ')}`);
   lines.push('');
   lines.push('Top functions by self time:');
   lines.push('');

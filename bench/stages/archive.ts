@@ -57,6 +57,9 @@ export async function benchArchive(ctx: BenchContext): Promise<Measured> {
     await ctx.stack.hdfs.create(`${root}/raw/${i}-${(files[i]?.path ?? '').split('/').pop() ?? 'f'}`, contents[i] as Buffer);
   }
   const ceilingSeconds = (performance.now() - t0) / 1000;
+  // The ceiling must have written every byte (a 201 that stored less would flatter it).
+  const stored = (await ctx.stack.hdfs.listFiles(`${root}/raw`)).reduce((s, f) => s + f.length, 0);
+  if (stored !== bytes) throw new Error(`archive ceiling: HDFS holds ${stored} bytes under ${root}/raw, ${bytes} were written`);
   const sizes = files.map((f) => `${(f.length / 1e6).toFixed(1)} MB`).join(', ');
   const read = await readProbe(ctx.o.brokers, topic, ctx.name('read-archive'), false);
   return {
