@@ -94,7 +94,8 @@ export function detailsSection(measured: Measured[]): string {
   for (const m of measured) {
     out.push(`### ${m.stage}`);
     out.push(`- userpipe: \`${m.userpipe.label}\`: ${fmt.two(m.userpipe.seconds)} s of work (start to finish log line), ${fmt.two(m.userpipe.wallSeconds)} s wall for the process, ${m.userpipe.cpuSeconds === undefined ? 'CPU n/a' : `${fmt.two(m.userpipe.cpuSeconds)} s CPU`}, peak RSS ${fmt.mib(m.userpipe.peakRssBytes)}`);
-    out.push(`- ceiling: ${m.ceiling.label}: ${fmt.two(m.ceiling.seconds)} s`);
+    const runs = m.ceiling.runs && m.ceiling.runs.length > 1 ? ` (median of ${m.ceiling.runs.map((r) => fmt.two(r)).join(' / ')} s)` : '';
+    out.push(`- ceiling: ${m.ceiling.label}: ${fmt.two(m.ceiling.seconds)} s${runs}`);
     out.push(`- counted: ${fmt.int(m.records)} records, ${fmt.one(m.bytes / 1e6)} MB of ${m.bytesWhat}`);
     if (m.userpipe.disturbed.length > 0) out.push(`- ⚠ a service was unavailable during the userpipe run (${[...new Set(m.userpipe.disturbed)].join('; ')}): figure not comparable`);
     for (const n of m.notes) out.push(`- ${n}`);
