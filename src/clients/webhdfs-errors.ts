@@ -70,7 +70,17 @@ const UNAVAILABLE = new Set([
   'ObserverRetryOnActiveException',
   'RecoveryInProgressException',
   'AlreadyBeingCreatedException',
+  // A DataNode (or a NameNode of an HA pair) that cannot reach the NameNode answers with the network error it
+  // got: the NameNode is restarting or failing over. Seen for real with the NameNode stopped mid-run.
+  'EOFException',
+  'ConnectException',
+  'ConnectTimeoutException',
+  'SocketTimeoutException',
+  'NoRouteToHostException',
+  'ClosedChannelException',
 ]);
+/** Any network failure a server relays (java.net.SocketException, ConnectException, ...): transient. */
+const NETWORK_CLASS = /^(java\.net\.|java\.nio\.channels\.|org\.apache\.hadoop\.net\.)|^java\.io\.(EOF|InterruptedIO)Exception$/;
 /** The server refused this request for a reason a retry cannot change; needs the caller or an operator. */
 const REJECTED = new Set([
   'FileAlreadyExistsException',
@@ -122,7 +132,7 @@ export function remoteExceptionError(
   const name = remote.exception;
   if (NOT_FOUND.has(name)) return new PipelineError('NOT_FOUND', msg, { details });
   if (AUTH.has(name)) return new PipelineError('AUTH', msg, { details });
-  if (UNAVAILABLE.has(name)) return new PipelineError('UNAVAILABLE', msg, { retryable: true, details });
+  if (UNAVAILABLE.has(name) || NETWORK_CLASS.test(remote.javaClassName)) return new PipelineError('UNAVAILABLE', msg, { retryable: true, details });
   if (REJECTED.has(name)) return new PipelineError('REJECTED', msg, { retryable: false, details });
   if (remote.javaClassName === 'java.io.IOException' || name === 'IOException') {
     const noDataNode = NO_DATANODE.test(remote.message);

@@ -202,3 +202,14 @@ test('answer parsers: FileStatus, FileStatuses, boolean; unknown shapes give und
   assert.deepEqual(parseJson(Buffer.from('{"a":1}')), { a: 1 });
   assert.equal(parseJson(Buffer.from('<html>')), undefined);
 });
+
+test('regression: a DataNode that cannot reach a stopped NameNode answers 403 EOFException; that is retryable, not a refusal', () => {
+  const body = remoteBody('EOFException', 'java.io.EOFException', 'End of File Exception between local host is: "vm/127.0.0.1"; destination host is: "localhost":8020');
+  const err = webHdfsHttpError(403, body, { ...ctx, step: 'datanode' });
+  assert.equal(err.code, 'UNAVAILABLE');
+  assert.equal(err.retryable, true);
+  const refused = webHdfsHttpError(403, remoteBody('ConnectException', 'java.net.ConnectException', 'Connection refused'), { ...ctx, step: 'datanode' });
+  assert.equal(refused.retryable, true);
+  const reset = webHdfsHttpError(403, remoteBody('SocketException', 'java.net.SocketException', 'Connection reset'), { ...ctx, step: 'datanode' });
+  assert.equal(reset.retryable, true);
+});
