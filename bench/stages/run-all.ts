@@ -98,12 +98,22 @@ function startOf(r: ChildResult): number {
 
 export async function benchRunAll(ctx: BenchContext, ceilings: Measured[]): Promise<RunAllResult> {
   const users = ctx.o.users;
-  const t = await prepare(ctx, 'runall');
-  await ctx.ready();
-  ctx.log(`run-all: ${users} users end to end as fast as possible`);
-  const args = runAllArgs(ctx, t.topic, t.db, t.dataDir, ['--results', String(ctx.o.results), '--interval', '0', '--max-users', String(users)]);
-  const r = await runUserpipe({ label: 'userpipe run-all', args, timeoutMs: 60 * 60_000 });
-  ensureOk(r);
+  let attempt = 0;
+  let t: { topic: string; db: string; dataDir: string };
+  let args: string[];
+  let r: ChildResult;
+  // Self-contained (own topic, database, HDFS dir), so a run disturbed by someone else's fault test is simply
+  // done again once, on fresh targets; a second disturbance is reported as such (⚠).
+  for (;;) {
+    attempt += 1;
+    t = await prepare(ctx, attempt === 1 ? 'runall' : `runall${attempt}`);
+    await ctx.ready();
+    ctx.log(`run-all: ${users} users end to end as fast as possible${attempt > 1 ? ' (again: the first run saw a service outage)' : ''}`);
+    args = runAllArgs(ctx, t.topic, t.db, t.dataDir, ['--results', String(ctx.o.results), '--interval', '0', '--max-users', String(users)]);
+    r = await runUserpipe({ label: 'userpipe run-all', args, timeoutMs: 60 * 60_000 });
+    ensureOk(r);
+    if (attempt >= 2 || disturbances(r).length === 0) break;
+  }
   const endMs = r.startedAtMs + r.wallSeconds * 1000;
   const seconds = Math.max(0.001, (endMs - startOf(r)) / 1000);
   const queryable = await ctx.stack.influx.count(t.db, 'users', 'uuid');
@@ -133,7 +143,10 @@ export async function benchRunAll(ctx: BenchContext, ceilings: Measured[]): Prom
       label: narrowest ? `the narrowest ceiling of this run: ${narrowest.stage}'s (${narrowest.ceiling.label})` : 'no stage ceiling measured in this run',
       seconds: narrowest ? (narrowest.ceiling.seconds * users) / narrowest.records : Number.NaN,
     },
-    notes: [`${fmt.int(inTopic)} records in Kafka, ${fmt.int(queryable)} points queryable in InfluxDB at the end`],
+    notes: [
+      `${fmt.int(inTopic)} records in Kafka, ${fmt.int(queryable)} points queryable in InfluxDB at the end`,
+      ...(attempt > 1 ? ['measured on the second attempt: the first one saw a service outage (another engineer\'s fault test)'] : []),
+    ],
   };
   const rate = users / seconds;
   const upMB = measured.bytes / 1e6 / seconds;
