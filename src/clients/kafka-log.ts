@@ -105,13 +105,17 @@ export class KafkaLog implements MessageLog {
   }
 }
 
+/**
+ * Key and value are copied: the adapter's buffers are views into a whole decompressed fetch response, and a
+ * stage that holds a few records (a batch waiting for InfluxDB) would otherwise keep every response alive.
+ */
 function toLogRecord(m: KafkaMessage): LogRecord {
   return {
     topic: m.topic,
     partition: m.partition,
     offset: m.offset,
-    key: m.key,
-    value: m.value,
+    key: m.key === null ? null : Buffer.from(m.key),
+    value: m.value === null ? null : Buffer.from(m.value),
     headers: Object.fromEntries(m.headers),
     timestampMs: Number(m.timestamp),
   };

@@ -11,25 +11,47 @@ export async function* readRecords(
 ): AsyncGenerator<LogRecord> {
   const { stop, stopAt, pollMs = 250 } = options;
   const it = consumer[Symbol.asyncIterator]();
-  const TICK = Symbol('tick');
-  const stopped = new Promise<typeof TICK>((resolve) => {
-    if (stop.aborted) resolve(TICK);
-    else stop.addEventListener('abort', () => resolve(TICK), { once: true });
-  });
   let pending: Promise<IteratorResult<LogRecord>> | undefined;
   while (!stop.aborted && !reachedEnd(consumer, stopAt)) {
     pending ??= it.next();
-    let timer: NodeJS.Timeout | undefined;
-    const tick = new Promise<typeof TICK>((resolve) => {
-      timer = setTimeout(() => resolve(TICK), pollMs);
-    });
-    const result = await Promise.race([pending, tick, stopped]);
-    clearTimeout(timer);
+    const result = await nextOrTick(pending, pollMs, stop);
     if (result === TICK) continue;
     pending = undefined;
     if (result.done) return;
     yield result.value;
   }
+}
+
+const TICK = Symbol('tick');
+
+/**
+ * `pending`, or TICK after `ms` or once `stop` fires. Everything it attaches is detached when it settles: a
+ * `Promise.race` against one long-lived "stopped" promise would add a reaction to it per record, and each
+ * reaction keeps its record (and the whole fetch buffer the record's Buffers view) alive until the stop.
+ */
+function nextOrTick<T>(pending: Promise<T>, ms: number, stop: AbortSignal): Promise<T | typeof TICK> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    };
+    const onStop = (): void => {
+      done();
+      resolve(TICK);
+    };
+    const timer = setTimeout(onStop, ms);
+    stop.addEventListener('abort', onStop, { once: true });
+    pending.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (err: unknown) => {
+        done();
+        reject(err as Error);
+      },
+    );
+  });
 }
 
 /**

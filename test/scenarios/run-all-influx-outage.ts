@@ -29,6 +29,7 @@ export interface OutageFigures {
   rssBeforeOutageMb: number;
   archiveOutDuringOutage: number;
   processOutDuringOutage: number;
+  /** Users ingest sent to Kafka (files fetched but not yet taken stay in the spool after SIGINT). */
   fetched: number;
   hdfsLines: number;
   influxPoints: number;
@@ -90,7 +91,8 @@ export async function runAllInfluxOutage(o: { outageSeconds: number; usersPerSec
     p.kill('SIGINT');
     const r = await p.done;
     const drainSeconds = Math.round((Date.now() - drainStart) / 1000);
-    const fetched = Number(/fetch\s+(\d+)\s+(\d+)/.exec(r.stderr)?.[2] ?? 0);
+    // Users ingest handed to Kafka: after a SIGINT, spool files not yet taken stay for the next run.
+    const fetched = Number(/ingest\s+(\d+)\s+(\d+)/.exec(r.stderr)?.[2] ?? 0);
     const lines: string[] = [];
     const walk = async (d: string): Promise<void> => {
       for (const e of (await hdfs.listStatus(d)) ?? []) {
