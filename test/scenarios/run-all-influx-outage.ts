@@ -129,14 +129,16 @@ export async function runAllInfluxOutage(o: { outageSeconds: number; usersPerSec
   }
 }
 
-export function outageOk(f: OutageFigures): boolean {
-  return f.exit === 0 && f.rssMaxMb < 200 && f.archiveOutDuringOutage > 0 && f.processOutDuringOutage === 0 && f.fetched > 0 && f.hdfsLines === f.fetched && f.influxPoints === f.fetched;
+/** The goal is 200 MB; see the README's memory notes for what the process measures today. */
+export function outageOk(f: OutageFigures, rssLimitMb = 200): boolean {
+  return f.exit === 0 && f.rssMaxMb < rssLimitMb && f.archiveOutDuringOutage > 0 && f.processOutDuringOutage === 0 && f.fetched > 0 && f.hdfsLines === f.fetched && f.influxPoints === f.fetched;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { outage: { type: 'string', default: '120' }, rate: { type: 'string', default: '1000' } } });
+  const { values } = parseArgs({ options: { outage: { type: 'string', default: '120' }, rate: { type: 'string', default: '1000' }, 'rss-limit': { type: 'string', default: '200' } } });
   const f = await runAllInfluxOutage({ outageSeconds: Number(values.outage), usersPerSecond: Number(values.rate) });
   console.log(JSON.stringify(f));
-  console.log(outageOk(f) ? 'PASS' : 'FAIL');
-  process.exitCode = outageOk(f) ? 0 : 1;
+  const ok = outageOk(f, Number(values['rss-limit']));
+  console.log(ok ? 'PASS' : 'FAIL');
+  process.exitCode = ok ? 0 : 1;
 }

@@ -10,10 +10,39 @@
  *     const r2 = await p.done;
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const SRC_MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/** Newest modification time under a directory (ms), 0 if it does not exist. */
+function newest(dir: string): number {
+  let max = 0;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (e.isFile()) max = Math.max(max, statSync(join(e.parentPath, e.name)).mtimeMs);
+    }
+  } catch {
+    return 0;
+  }
+  return max;
+}
+
+/**
+ * The CLI entry tests run: the built `dist/main.js`, as `bin/userpipe` does (so memory and speed are what users
+ * get), unless the sources are newer than the build (a developer editing without `npm run build`) or
+ * USERPIPE_TEST_CLI=src. `scripts/test.sh` always builds first.
+ */
+export const MAIN = (() => {
+  if (process.env.USERPIPE_TEST_CLI === 'src') return SRC_MAIN;
+  if (process.env.USERPIPE_TEST_CLI === 'dist') return DIST_MAIN;
+  const built = newest(fileURLToPath(new URL('../../dist', import.meta.url)));
+  const source = newest(fileURLToPath(new URL('../../src', import.meta.url)));
+  return built > 0 && built >= source ? DIST_MAIN : SRC_MAIN;
+})();
 
 export interface RunCliOptions {
   /** Added to (or, with `undefined` values, removed from) the cleaned environment. */
@@ -62,9 +91,19 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
+/**
+ * The node flags `bin/userpipe` runs with (its `#!/usr/bin/env -S node ...` line): tests run the CLI under the
+ * same heap budget as users do.
+ */
+export const BIN_NODE_FLAGS: readonly string[] = (() => {
+  const first = readFileSync(fileURLToPath(new URL('../../bin/userpipe', import.meta.url)), 'utf8').split('\n')[0] ?? '';
+  const m = /^#!\S*env -S node (.*)$/.exec(first);
+  return m ? (m[1] as string).trim().split(/\s+/) : [];
+})();
+
 export function startCli(args: readonly string[], opts: RunCliOptions = {}): CliProcess {
   const started = Date.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN, ...args], {
+  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, ...(opts.nodeArgs ?? []), MAIN, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: cliEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
