@@ -4,6 +4,7 @@
  * give the work window, see `window`).
  */
 import { spawn } from 'node:child_process';
+import { BIN_NODE_FLAGS, MAIN as CLI_MAIN } from '../../test/support/run-cli.ts';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,13 +212,13 @@ export interface UserpipeRun {
   onLog?: ChildSpec['onLog'];
 }
 
-/** `node src/main.ts <args>` with the rusage preload and JSON logs. */
+/** The CLI as users run it: the built entry when current, with bin/userpipe's node flags (heap budget). */
 export function runUserpipe(run: UserpipeRun): Promise<ChildResult> {
   const rusageFile = join(tmpdir(), `userpipe-bench-rusage-${process.pid}-${++seq}.json`);
   return runChild({
     label: run.label,
     command: process.execPath,
-    args: ['--import', PRELOAD, ...(run.nodeFlags ?? []), join(REPO_ROOT, 'src/main.ts'), ...run.args],
+    args: ['--import', PRELOAD, ...BIN_NODE_FLAGS, ...(run.nodeFlags ?? []), CLI_MAIN, ...run.args],
     env: cleanEnv({ ...run.env, BENCH_RUSAGE_FILE: rusageFile }),
     timeoutMs: run.timeoutMs,
     sampleMs: run.sampleMs,
