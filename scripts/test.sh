@@ -29,13 +29,19 @@ done
 echo "test: type check and lint"
 npm run --silent check
 
+# Tests that stop a shared service (Kafka, a NameNode or DataNode, InfluxDB) run last and one at a time, so
+# they never pull a service away from another test.
+faults=()
 if [ ${#files[@]} -eq 0 ]; then
   files=('test/unit/**/*.test.ts')
-  [ "$unit_only" = 1 ] || files+=('test/integration/**/*.test.ts')
+  if [ "$unit_only" != 1 ]; then
+    files+=('test/integration/**/*.test.ts')
+    faults=('test/faults/**/*.test.ts')
+  fi
 fi
 
 needs_stack=0
-for f in "${files[@]}"; do case "$f" in *integration*) needs_stack=1 ;; esac; done
+for f in "${files[@]}" "${faults[@]}"; do case "$f" in *integration*|*faults*) needs_stack=1 ;; esac; done
 if [ "$needs_stack" = 1 ] && [ "${USERPIPE_SKIP_STACK:-0}" != 1 ]; then
   echo "test: starting the local stack (Kafka, HDFS, InfluxDB) if it is not up"
   bash test/stack/stack up
@@ -43,5 +49,14 @@ fi
 
 # Integration tests share one real stack on a 2-core machine: a little concurrency overlaps their waits
 # without starving the services. Each test has a hard timeout so a hang fails instead of stalling CI.
-exec node --test --test-reporter=spec --test-concurrency="${USERPIPE_TEST_CONCURRENCY:-2}" \
-  --test-timeout="${USERPIPE_TEST_TIMEOUT_MS:-300000}" "${files[@]}"
+timeout_ms="${USERPIPE_TEST_TIMEOUT_MS:-300000}"
+rc=0
+node --test --test-reporter=spec --test-concurrency="${USERPIPE_TEST_CONCURRENCY:-2}" \
+  --test-timeout="$timeout_ms" "${files[@]}" || rc=$?
+if [ ${#faults[@]} -gt 0 ]; then
+  echo "test: fault tests (one at a time: they stop and restart services)"
+  node --test --test-reporter=spec --test-concurrency=1 --test-timeout="$timeout_ms" "${faults[@]}" || rc=$?
+  bash test/stack/stack up >/dev/null # every service back, whatever a failed fault test left
+fi
+[ "$rc" = 0 ] && echo "test: all passed" || echo "test: FAILED (exit $rc)"
+exit "$rc"

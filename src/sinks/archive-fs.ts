@@ -62,6 +62,8 @@ export class LocalArchiveFs implements ArchiveFs {
 
   async rename(src: string, dst: string): Promise<void> {
     const d = this.local(dst);
+    // Retried after a success whose answer was lost: the source is gone and the target is there.
+    if (!(await this.exists(src)) && (await this.exists(dst))) return;
     await mkdir(dirname(d), { recursive: true });
     await rename(this.local(src), d);
     await syncDir(dirname(d));
@@ -158,6 +160,12 @@ export class HdfsArchiveFs implements ArchiveFs {
   }
 
   async rename(src: string, dst: string, signal?: AbortSignal): Promise<void> {
+    // Idempotent, because the archive retries it: when an earlier attempt renamed the file but its answer was
+    // lost, the source is gone and the target is there; deleting the target now would lose the file.
+    if ((await this.client.getFileStatus(src, { signal })) === null) {
+      if ((await this.client.getFileStatus(dst, { signal })) !== null) return;
+      throw new PipelineError('NOT_FOUND', `archive rename: ${src} is missing`, { details: { src, dst } });
+    }
     const parent = dst.slice(0, dst.lastIndexOf('/')) || '/';
     await this.client.mkdirs(parent, { signal });
     // HDFS RENAME refuses to replace an existing file: delete the earlier copy of a redelivered file first.

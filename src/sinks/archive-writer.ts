@@ -299,11 +299,32 @@ export class ArchiveWriter {
     await this.durable('rename', () => this.o.fs.rename(tmp, final, this.o.signal));
     state.open = undefined;
     await rm(f.bufferPath, { force: true });
-    await this.o.commit([{ topic: this.o.topic, partition, offset: f.lastOffset + 1n }]);
+    await this.commitWithRetry([{ topic: this.o.topic, partition, offset: f.lastOffset + 1n }]);
     state.resumeAt = f.lastOffset + 1n;
     this.o.counters.out += f.count;
     this.o.counters.bytes += f.bytes;
     this.o.log.debug('file closed', { path: final, records: f.count, bytes: f.bytes, reason });
+  }
+
+  /**
+   * Commit, waiting out a broker that is down (bounded backoff, one log line). A refusal that is not
+   * retryable (the partition moved to another member) ends the stage: its records are redelivered there.
+   */
+  private async commitWithRetry(offsets: CommitOffset[]): Promise<void> {
+    let waiting = false;
+    await retry(() => this.o.commit(offsets), {
+      maxAttempts: Infinity,
+      maxElapsedMs: 10 * 60_000,
+      baseDelayMs: 500,
+      maxDelayMs: 10_000,
+      signal: this.o.signal,
+      onRetry: ({ error }) => {
+        this.o.counters.retries += 1;
+        if (!waiting) this.o.log.warn('commit failed, retrying', { error: error.message });
+        waiting = true;
+      },
+    });
+    if (waiting) this.o.log.info('commit done after retries');
   }
 
   /**

@@ -4,6 +4,7 @@ import { PipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommitOffset, LogConsumer, LogRecord } from '../clients/message-log.ts';
 import { readRecords, type EndOffsets } from './log-reader.ts';
+import { retry } from '../core/retry.ts';
 
 /**
  * Turns a log consumer (Kafka or the in-process log) into envelopes whose ack is "this record's effect is
@@ -89,7 +90,8 @@ export class LogSource {
 
   /** Commit the highest contiguous acked offset of each partition (next offset to read). */
   commit(): Promise<void> {
-    this.committing = this.committing.then(async () => {
+    // After a failed commit the next one still runs (a rejected chain would fail every later commit).
+    this.committing = this.committing.catch(() => {}).then(async () => {
       const offsets: CommitOffset[] = [];
       for (const [partition, c] of this.checkpoints) {
         const highest = c.highest;
@@ -111,7 +113,14 @@ export class LogSource {
   async finish(): Promise<void> {
     if (this.commitTimer) clearInterval(this.commitTimer);
     try {
-      await this.commit();
+      // The last commit waits out a broker that is briefly down (bounded); what it cannot commit is redone.
+      await retry(() => this.commit(), {
+        maxAttempts: Infinity,
+        maxElapsedMs: 120_000,
+        baseDelayMs: 500,
+        maxDelayMs: 10_000,
+        onRetry: ({ error }) => this.opts.log.warn('final commit failed, retrying', { error: error.message }),
+      });
     } finally {
       await this.opts.consumer.close();
     }

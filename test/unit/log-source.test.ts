@@ -70,3 +70,23 @@ test('log source: a nack stops reading and fails finish() after committing what 
   await assert.rejects(source.finish(), /token rejected/);
   assert.equal(source.committedOffsets().get(0), 1n);
 });
+
+test('regression: after one failed commit, later commits still run', async () => {
+  const { log } = await setup(3);
+  const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
+  let fail = true;
+  const flaky = Object.assign(Object.create(consumer) as typeof consumer, {
+    [Symbol.asyncIterator]: () => consumer[Symbol.asyncIterator](),
+    commit: async (offsets: Parameters<typeof consumer.commit>[0]) => {
+      if (fail) throw new PipelineError('NETWORK', 'broker down');
+      return consumer.commit(offsets);
+    },
+  });
+  const source = new LogSource({ consumer: flaky, maxInFlight: 10, commitIntervalMs: 60_000, log: silentLogger, stopAt: await log.endOffsets('t') });
+  for await (const env of source.read(new AbortController().signal)) await env.ack();
+  await assert.rejects(source.commit(), /broker down/);
+  fail = false;
+  await source.commit();
+  assert.equal(source.committedOffsets().get(0), 3n);
+  await source.finish();
+});

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT, startCli } from '../support/run-cli.ts';
-import { SKIP } from './kafka-helpers.ts';
-import { createTopic, deleteTopics, ingestArgs, readTopic, unique, writeSpool } from './ingest-helpers.ts';
+import { SKIP } from '../integration/kafka-helpers.ts';
+import { createTopic, deleteTopics, ingestArgs, readTopic, unique, writeSpool } from '../integration/ingest-helpers.ts';
 
 const run = promisify(execFile);
 const STACK = join(REPO_ROOT, 'test/stack/stack');

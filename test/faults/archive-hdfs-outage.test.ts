@@ -67,7 +67,7 @@ for (const service of ['datanode', 'namenode'] as const) {
     const dir = `${root}/${service}`;
     const p = startCli(
       ['archive', '--once', '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-${service}`, '--hdfs-url', HDFS_URL,
-        '--path', `${dir}/%Y-%m-%d/%H%M`, '--roll-count', '10', '--data-dir', join(work, service), '--log-level', 'debug'],
+        '--path', `${dir}/%Y-%m-%d/%H%M`, '--roll-count', '40', '--data-dir', join(work, service), '--log-level', 'debug'],
       { timeoutMs: 240_000 },
     );
     try {
