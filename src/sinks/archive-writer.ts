@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { CommitOffset, LogRecord } from '../clients/message-log.ts';
 import type { Logger } from '../core/log.ts';
+import { OutageReporter } from '../core/outage.ts';
 import { retry } from '../core/retry.ts';
 import type { StageCounters } from '../core/stats.ts';
 import { archiveFileName, expandPath, IN_USE_SUFFIX, joinPath, roundDown, staticRoot } from '../transforms/archive-path.ts';
@@ -104,7 +105,7 @@ export class ArchiveWriter {
   private readonly root: string;
   private readonly now: () => number;
   private chain: Promise<void> = Promise.resolve();
-  private outage = false;
+  private readonly outage: OutageReporter;
   /** Records skipped as copies ingest sent twice. */
   duplicates = 0;
 
@@ -112,6 +113,11 @@ export class ArchiveWriter {
     this.o = options;
     this.root = staticRoot(options.pathTemplate);
     this.now = options.now ?? Date.now;
+    this.outage = new OutageReporter(
+      options.log,
+      { down: 'archive storage unavailable, waiting', up: 'archive storage available again', still: 'still waiting for archive storage' },
+      () => ({ storage: options.fs.description }),
+    );
   }
 
   /** Files currently open (for progress and tests). */
@@ -338,20 +344,13 @@ export class ArchiveWriter {
       baseDelayMs: 500,
       maxDelayMs: 10_000,
       signal: this.o.signal,
-      onRetry: ({ error, attempt }) => {
+      onRetry: (info) => {
         this.o.counters.retries += 1;
-        if (!this.outage) {
-          this.outage = true;
-          this.o.log.warn('archive storage unavailable, waiting', { step, storage: this.o.fs.description, error: error.message });
-        } else if (attempt % 10 === 0) {
-          this.o.log.debug('still waiting for archive storage', { step, attempt });
-        }
+        this.outage.failed(info);
+        this.o.log.debug('archive step retried', { step });
       },
     });
-    if (this.outage) {
-      this.outage = false;
-      this.o.log.info('archive storage available again', { storage: this.o.fs.description });
-    }
+    this.outage.recovered();
     return result;
   }
 }

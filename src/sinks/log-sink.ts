@@ -19,7 +19,8 @@ import { batch } from '../core/batch.ts';
 import { PipelineError, toPipelineError } from '../core/errors.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
-import { retry, type RetryInfo } from '../core/retry.ts';
+import { OutageReporter } from '../core/outage.ts';
+import { retry } from '../core/retry.ts';
 import { abortedError } from '../core/sleep.ts';
 import type { LogProducer, ProduceRecord } from '../clients/message-log.ts';
 
@@ -62,7 +63,7 @@ export class LogSink<M extends SinkMessage> {
   constructor(opts: LogSinkOptions<M>) {
     this.opts = opts;
     this.log = opts.log ?? silentLogger;
-    this.outage = new OutageReporter(this.log, opts.description);
+    this.outage = kafkaOutage(this.log, opts.description);
   }
 
   /** Consume `input` until it ends; resolves once every envelope taken was acked or nacked. */
@@ -179,38 +180,13 @@ export class LogSink<M extends SinkMessage> {
   }
 }
 
-/**
- * One warning when the log becomes unreachable and one line when it is back, instead of a line (or a stack
- * trace) per attempt; the attempts themselves are logged at debug level.
- */
-export class OutageReporter {
-  private readonly log: Logger;
-  private readonly description: string;
-  private since: number | undefined;
-
-  constructor(log: Logger, description: string) {
-    this.log = log;
-    this.description = description;
-  }
-
-  get down(): boolean {
-    return this.since !== undefined;
-  }
-
-  failed({ attempt, delayMs, error }: RetryInfo): void {
-    if (this.since === undefined) {
-      this.since = Date.now();
-      this.log.warn('kafka unavailable, waiting', { brokers: this.description, code: error.code, error: error.message });
-    } else {
-      this.log.debug('still waiting for kafka', { attempt, delayMs, code: error.code, error: error.message });
-    }
-  }
-
-  recovered(): void {
-    if (this.since === undefined) return;
-    this.log.info('kafka available again', { brokers: this.description, waitedMs: Date.now() - this.since });
-    this.since = undefined;
-  }
+/** The Kafka flavour of the shared outage reporter: "kafka unavailable, waiting" / "kafka available again". */
+export function kafkaOutage(log: Logger, description: string): OutageReporter {
+  return new OutageReporter(
+    log,
+    { down: 'kafka unavailable, waiting', up: 'kafka available again', still: 'still waiting for kafka' },
+    () => ({ brokers: description }),
+  );
 }
 
 export interface WaitForLogOptions {
@@ -224,7 +200,7 @@ export interface WaitForLogOptions {
 
 /** Run `fn` until it succeeds or fails for good, waiting out an unreachable log (bounded backoff, one log line). */
 export async function waitForLog<T>(fn: () => Promise<T>, o: WaitForLogOptions): Promise<T> {
-  const outage = new OutageReporter(o.logger, o.description);
+  const outage = kafkaOutage(o.logger, o.description);
   const value = await retry(fn, {
     maxAttempts: Infinity,
     maxDelayMs: o.maxDelayMs ?? 10_000,

@@ -18,7 +18,7 @@ import type { LogRecord } from '../clients/message-log.ts';
 import type { Ack } from '../core/envelope.ts';
 import { toPipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { RetryInfo } from '../core/retry.ts';
+import { OutageReporter } from '../core/outage.ts';
 import type { StageCounters, Stats } from '../core/stats.ts';
 import type { PointWriter, WriteResult } from '../sinks/point-writer.ts';
 import { deadLetterUser, type DeadLetter } from '../transforms/process-dead-letter.ts';
@@ -38,37 +38,16 @@ export interface PointItem {
 /** Queue a dead letter; `ack` is settled once the DLQ holds it durably (nacked when it could not). */
 export type DeadLetterFn = (message: DeadLetter, ack: Ack) => Promise<void>;
 
-/**
- * One warning when InfluxDB becomes unreachable and one line when it is back, instead of a line per attempt
- * (attempts are logged at debug level). Shared by all writes in flight.
- */
-export class InfluxOutage {
-  private readonly log: Logger;
-  /** Where the points go, for the log lines (set once the writer exists). */
+/** Where the points go (set once the writer exists), for the outage log lines. */
+export class InfluxOutage extends OutageReporter {
   target = '';
-  private since: number | undefined;
 
   constructor(log: Logger) {
-    this.log = log;
-  }
-
-  get down(): boolean {
-    return this.since !== undefined;
-  }
-
-  failed({ attempt, delayMs, error }: RetryInfo): void {
-    if (this.since === undefined) {
-      this.since = Date.now();
-      this.log.warn('influxdb unavailable; reading paused, retrying', { to: this.target, code: error.code, error: error.message });
-    } else {
-      this.log.debug('influxdb still unavailable', { attempt, delayMs, code: error.code, error: error.message });
-    }
-  }
-
-  recovered(): void {
-    if (this.since === undefined) return;
-    this.log.info('influxdb available again; reading resumed', { to: this.target, downMs: Date.now() - this.since });
-    this.since = undefined;
+    super(
+      log,
+      { down: 'influxdb unavailable; reading paused, retrying', up: 'influxdb available again; reading resumed', still: 'influxdb still unavailable' },
+      () => ({ to: this.target }),
+    );
   }
 }
 
