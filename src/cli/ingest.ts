@@ -4,7 +4,6 @@
  */
 import { EXIT, type CommandContext } from './context.ts';
 import { INGEST_OPTIONS, parseIngestConfig, type IngestConfig } from './ingest-options.ts';
-import { openIngestKafka } from './ingest-kafka.ts';
 import { describeBrokers, kafkaConnection } from './kafka-connection.ts';
 import type { OptionValues } from './option-spec.ts';
 import type { CommandDefinition } from './program.ts';
@@ -51,6 +50,8 @@ export async function runIngest(options: OptionValues, ctx: CommandContext): Pro
   const connection = await kafkaConnection(options, ctx.env);
   const log = ctx.log.child('ingest');
   logStart(log, config, describeBrokers(connection));
+  // Loaded on use: the Kafka client is large (see log-factory.ts).
+  const { openIngestKafka } = await import('./ingest-kafka.ts');
   const kafka = await openIngestKafka(
     connection,
     { topic: config.topic, acks: config.acks, idempotent: config.idempotent, compression: config.compression },
