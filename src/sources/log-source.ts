@@ -20,6 +20,8 @@ export interface LogSourceOptions {
   consumer: LogConsumer;
   /** Un-acked records per partition before reading pauses. */
   maxInFlight: number;
+  /** Un-acked records over all partitions before reading pauses (default: no bound beyond per partition). */
+  maxInFlightTotal?: number;
   commitIntervalMs: number;
   /** `--once`: stop once every partition reached these offsets (end offsets seen at start). */
   stopAt?: EndOffsets;
@@ -67,6 +69,7 @@ export class LogSource {
       if (this.failure) break;
       let resolve: () => bigint | undefined;
       try {
+        await this.waitForRoom(stop);
         resolve = await this.checkpoint(record.partition).track(record.offset, stop);
       } catch (err) {
         // Stopped while waiting for room: this record was never handed on nor committed; it is redelivered.
@@ -84,8 +87,32 @@ export class LogSource {
           return;
         }
         resolve();
+        this.roomFreed();
       });
     }
+  }
+
+  private roomWaiters: Array<() => void> = [];
+
+  /** The global bound: wait while `maxInFlightTotal` records are read and not acked. */
+  private async waitForRoom(stop: AbortSignal): Promise<void> {
+    const max = this.opts.maxInFlightTotal;
+    if (max === undefined) return;
+    while (this.inFlight >= max) {
+      stop.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const onStop = (): void => resolve();
+        stop.addEventListener('abort', onStop, { once: true });
+        this.roomWaiters.push(() => {
+          stop.removeEventListener('abort', onStop);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private roomFreed(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
   /** Commit the highest contiguous acked offset of each partition (next offset to read). */

@@ -92,6 +92,8 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
     // Per partition, in messages: enough for the batches in flight plus the one being filled, so the source
     // never starves the batcher; the real bound on users held is the batches themselves.
     maxInFlight: Math.max(1, o.batchSize * (o.maxInFlight + 2)),
+    // Over all partitions: the batches in flight plus the one being filled, and no more (memory).
+    maxInFlightTotal: Math.max(1, o.batchSize * (o.maxInFlight + 1)),
     commitIntervalMs: o.commitIntervalMs ?? 5_000,
     ...(stopAt ? { stopAt } : {}),
     log: logger,

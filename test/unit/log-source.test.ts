@@ -90,3 +90,25 @@ test('regression: after one failed commit, later commits still run', async () =>
   assert.equal(source.committedOffsets().get(0), 3n);
   await source.finish();
 });
+
+test('log source: maxInFlightTotal bounds the records held over all partitions', async () => {
+  const log = new MemoryLog({ groups: { t: ['g'] }, capacity: 1000, partitions: 3 });
+  const producer = await log.producer();
+  await producer.send('t', Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+  const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
+  const source = new LogSource({ consumer, maxInFlight: 100, maxInFlightTotal: 4, commitIntervalMs: 60_000, log: silentLogger });
+  const stop = new AbortController();
+  const held: Envelope<LogRecord>[] = [];
+  const reading = (async () => {
+    for await (const env of source.read(stop.signal)) held.push(env);
+  })();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(held.length, 4, 'the fifth record waits although its partition has room');
+  await held[0]?.ack();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 5);
+  stop.abort();
+  await reading;
+  for (const e of held.slice(1)) await e.ack();
+  await source.finish();
+});
