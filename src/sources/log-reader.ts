@@ -12,11 +12,36 @@ export async function* readRecords(
   const { stop, stopAt, pollMs = 250 } = options;
   const it = consumer[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<LogRecord>> | undefined;
-  while (!stop.aborted && !reachedEnd(consumer, stopAt)) {
-    pending ??= it.next();
+  let settled: IteratorResult<LogRecord> | undefined;
+  const read = (): Promise<IteratorResult<LogRecord>> => {
+    settled = undefined;
+    const p = it.next();
+    p.then(
+      (r) => {
+        if (pending === p) settled = r;
+      },
+      () => {},
+    );
+    return p;
+  };
+  while (!stop.aborted) {
+    if (reachedEnd(consumer, stopAt)) {
+      // The consumer counts a record as yielded once our pending read has it: take that one too, or the
+      // last record before the end would be dropped (uncommitted, so redone later, but missing now).
+      if (settled && !settled.done) {
+        const last = settled.value;
+        pending = undefined;
+        settled = undefined;
+        yield last;
+        continue;
+      }
+      return;
+    }
+    pending ??= read();
     const result = await nextOrTick(pending, pollMs, stop);
     if (result === TICK) continue;
     pending = undefined;
+    settled = undefined;
     if (result.done) return;
     yield result.value;
   }

@@ -57,16 +57,24 @@ export async function runAllCrashScenario(o: { users: number; kills: number; res
   const killedAfterSeconds: number[] = [];
   try {
     for (let k = 0; k < o.kills; k++) {
-      const p = startCli(args, { cwd, timeoutMs: 300_000 });
+      const p = startCli([...args, '--log-level', 'debug'], { cwd, timeoutMs: 300_000 });
       // Let it get somewhere (at least one progress line), then kill it at a random moment.
       await p.waitForOutput(/progress/, 120_000).catch(() => {});
       const wait = 500 + Math.floor(random() * 2500);
       await new Promise((r) => setTimeout(r, wait));
       killedAfterSeconds.push(Math.round((Date.now() - started) / 100) / 10);
       p.kill('SIGKILL');
-      await p.done;
+      const killed = await p.done;
+      if (process.env.CRASH_LOG_DIR) {
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(join(process.env.CRASH_LOG_DIR, `run-${k}.log`), killed.stderr);
+      }
     }
-    const last = await startCli(args, { cwd, timeoutMs: 600_000 }).done;
+    const last = await startCli([...args, '--log-level', 'debug'], { cwd, timeoutMs: 600_000 }).done;
+    if (process.env.CRASH_LOG_DIR) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(process.env.CRASH_LOG_DIR, 'run-final.log'), last.stderr);
+    }
     const lines: string[] = [];
     let tmpLeft = 0;
     const walk = async (d: string): Promise<void> => {
@@ -100,11 +108,15 @@ export async function runAllCrashScenario(o: { users: number; kills: number; res
       ...(last.code === 0 ? {} : { finalLog: last.stderr.split('\n').filter((l) => !l.includes(' progress ')).slice(-25).join('\n') }),
     };
   } finally {
-    await influx.query(`DROP DATABASE "${db}"`).catch(() => {});
-    await hdfs.delete(root, { recursive: true }).catch(() => {});
-    for (const t of [name, `${name}.dlq`]) await admin.deleteTopic(t).catch(() => {});
+    if (process.env.CRASH_KEEP) {
+      console.error(`kept: ${root} topic ${name} db ${db}`);
+    } else {
+      await influx.query(`DROP DATABASE "${db}"`).catch(() => {});
+      await hdfs.delete(root, { recursive: true }).catch(() => {});
+      for (const t of [name, `${name}.dlq`]) await admin.deleteTopic(t).catch(() => {});
+      await rm(cwd, { recursive: true, force: true });
+    }
     await admin.close();
-    await rm(cwd, { recursive: true, force: true });
   }
 }
 
