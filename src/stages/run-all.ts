@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import type { MessageLog } from '../clients/message-log.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, isAbortError } from '../core/errors.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/sleep.ts';
@@ -38,6 +38,12 @@ export async function runPipeline(parts: PipelineParts, lifecycle: Lifecycle, lo
   let ends: Map<number, bigint> | undefined;
   let failure: unknown;
   const fail = (part: string) => (err: unknown) => {
+    // A part told to stop while it was still starting (ingest preparing its topics when fetch had nothing to
+    // do) ends with ABORTED: that is the stop it was asked for, not a failure.
+    if (isAbortError(err) && !lifecycle.abort.aborted) {
+      log.debug(`${part} stopped before it started`);
+      return;
+    }
     if (failure === undefined) {
       failure = err;
       log.error(`${part} failed; stopping the pipeline`, { error: errorMessage(err) });
