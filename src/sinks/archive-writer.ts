@@ -336,11 +336,14 @@ export class ArchiveWriter {
   /**
    * Run a file-system step until it succeeds: HDFS being down (NameNode, DataNode) is waited for with
    * backoff, logged once when it starts and once when it ends. Only a non-retryable error or the abort
-   * signal ends the wait. Every step here is idempotent (CREATE with overwrite, RENAME after DELETE).
+   * signal (or an hour) ends the wait. Every step here is idempotent (CREATE with overwrite, RENAME after DELETE).
    */
   private async durable<T>(step: string, fn: () => Promise<T>): Promise<T> {
     const result = await retry(fn, {
       maxAttempts: Infinity,
+      // Bounded: after an hour without storage the stage fails (exit 1); nothing past the last rename is
+      // committed, so a restart redoes it.
+      maxElapsedMs: 60 * 60_000,
       baseDelayMs: 500,
       maxDelayMs: 10_000,
       signal: this.o.signal,
