@@ -42,7 +42,7 @@ before(async () => {
 
 after(async () => {
   await stack('start', 'namenode', 'datanode').catch(() => {});
-  await hdfs.delete('/userpipe-test', { recursive: true }).catch(() => {});
+  await hdfs.delete(root, { recursive: true }).catch(() => {});
   await kafka.close();
   await rm(work, { recursive: true, force: true });
 });

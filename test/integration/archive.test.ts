@@ -32,7 +32,7 @@ before(async () => {
 });
 
 after(async () => {
-  await hdfs.delete('/userpipe-test', { recursive: true }).catch(() => {});
+  await hdfs.delete(root, { recursive: true }).catch(() => {});
   await kafka.close();
   await rm(work, { recursive: true, force: true });
 });
