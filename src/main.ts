@@ -3,11 +3,13 @@
  * First SIGINT/SIGTERM: soft stop (drain, flush, commit). Second: hard abort. Commands decide their exit code.
  */
 import { Lifecycle } from './core/lifecycle.ts';
+import { startMemoryTrace } from './core/memory-trace.ts';
 import { allSpecs, COMMANDS } from './cli/commands.ts';
 import { EXIT } from './cli/context.ts';
 import { buildProgram, usageExitCode } from './cli/program.ts';
 
 async function main(): Promise<number> {
+  startMemoryTrace(process.env, (line) => process.stderr.write(line));
   const lifecycle = new Lifecycle({ drainTimeoutMs: Infinity });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

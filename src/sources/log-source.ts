@@ -1,5 +1,5 @@
 import { Checkpointer } from '../core/checkpoint.ts';
-import { envelope, type Envelope } from '../core/envelope.ts';
+import { envelope, type Ack, type Envelope } from '../core/envelope.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommitOffset, LogConsumer, LogRecord } from '../clients/message-log.ts';
@@ -76,20 +76,29 @@ export class LogSource {
         if (stop.aborted) break;
         throw err;
       }
-      yield envelope(record, async (error) => {
-        if (error) {
-          this.failure ??= error;
-          this.opts.log.error('record not delivered; its partition stops here until a restart redelivers it', {
-            partition: record.partition,
-            offset: record.offset,
-            error: error.message,
-          });
-          return;
-        }
-        resolve();
-        this.roomFreed();
-      });
+      yield envelope(record, this.ackFor(record.partition, record.offset, resolve));
     }
+  }
+
+  /**
+   * A record's ack. Made here, not in read(): a closure there would keep read()'s loop scope, and with it the
+   * record, alive until acked, and a record's Buffers keep its whole fetch response (measured: 15 MB of
+   * responses held by the users in flight of `process`).
+   */
+  private ackFor(partition: number, offset: bigint, resolve: () => bigint | undefined): Ack {
+    return async (error) => {
+      if (error) {
+        this.failure ??= error;
+        this.opts.log.error('record not delivered; its partition stops here until a restart redelivers it', {
+          partition,
+          offset,
+          error: error.message,
+        });
+        return;
+      }
+      resolve();
+      this.roomFreed();
+    };
   }
 
   private roomWaiters: Array<() => void> = [];

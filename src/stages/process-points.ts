@@ -44,32 +44,31 @@ export interface PointItemsOptions {
 
 /**
  * The settling of the first occurrence of a uuid, which its duplicates follow. Only success is passed on: if
- * the original fails, the stage is failing, and the duplicates stay unsettled (not committed).
+ * the original fails, the stage is failing, and the duplicates stay unsettled (not committed). Once written,
+ * the window keeps the shared WRITTEN instead (no object per remembered uuid).
  */
 class FirstOccurrence {
-  private done = false;
   private followers: Ack[] | undefined;
 
-  /** Wrap the original's ack so that its settling releases the followers. */
-  wrap(ack: Ack): Ack {
+  /** Wrap the original's ack so that its settling releases the followers (and marks it written). */
+  wrap(ack: Ack, written: () => void): Ack {
     return async (error) => {
       await ack(error);
-      if (error) {
-        this.followers = undefined;
-        return;
-      }
-      this.done = true;
       const followers = this.followers;
       this.followers = undefined;
+      if (error) return;
+      written();
       if (followers) for (const f of followers) await f();
     };
   }
 
   async follow(ack: Ack): Promise<void> {
-    if (this.done) await ack();
-    else (this.followers ??= []).push(ack);
+    (this.followers ??= []).push(ack);
   }
 }
+
+const WRITTEN = 'written';
+type Remembered = FirstOccurrence | typeof WRITTEN;
 
 /**
  * V8 keeps a string built by `+=` (as renderPoint builds a line) as a rope of its ~60 pieces, about 3 KB per
@@ -89,8 +88,10 @@ function uuidOf(user: unknown): string | undefined {
 }
 
 export async function* toPointItems(input: AsyncIterable<Envelope<LogRecord>>, o: PointItemsOptions): AsyncGenerator<PointItem> {
-  const window = new DedupeWindow<FirstOccurrence>(o.dedupeWindow);
+  const window = new DedupeWindow<Remembered>(o.dedupeWindow);
   const pointOptions = { measurement: o.measurement };
+  // No closure is made in this loop: one would keep the loop's scope, with the record and its whole fetch
+  // response, alive for as long as the user is in flight (acks live that long).
   for await (const env of input) {
     const record = env.payload;
     const decoded = decodeUserMessage(record);
@@ -107,43 +108,48 @@ export async function* toPointItems(input: AsyncIterable<Envelope<LogRecord>>, o
       continue;
     }
     const acks = splitAck(env.ack, decoded.users.length);
+    // Coordinates and headers only, shared by the message's users: never the record (see above).
+    const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset, headers: record.headers };
     for (let position = 0; position < decoded.users.length; position++) {
       const { user, origin } = decoded.users[position] as (typeof decoded.users)[number];
       let ack = acks[position] as Ack;
       o.counters.in += 1;
       o.counts.users += 1;
-      const reject = async (reason: string): Promise<void> => {
-        o.counts.invalid += 1;
-        await o.deadLetter(deadLetterUser(record, user, origin, reason, o.dlqTopic, alone), ack);
-      };
       const valid = validateUser(user);
-      if (!valid.ok) {
-        await reject(`invalid user: ${valid.reason}`);
-        continue;
-      }
-      const uuid = uuidOf(user);
-      if (uuid === undefined) {
-        await reject('invalid user: no login.uuid');
-        continue;
-      }
-      if (window.capacity > 0) {
-        const first = new FirstOccurrence();
-        const original = window.check(uuid, first);
-        if (original !== undefined) {
-          o.counts.duplicates += 1;
-          await original.follow(ack);
-          continue;
+      const uuid = valid.ok ? uuidOf(user) : undefined;
+      let reason = !valid.ok ? `invalid user: ${valid.reason}` : uuid === undefined ? 'invalid user: no login.uuid' : undefined;
+      let line: string | undefined;
+      if (reason === undefined && uuid !== undefined) {
+        if (window.capacity > 0) {
+          const first = new FirstOccurrence();
+          const original = window.check(uuid, first);
+          if (original !== undefined) {
+            o.counts.duplicates += 1;
+            if (original === WRITTEN) await ack();
+            else await original.follow(ack);
+            continue;
+          }
+          ack = first.wrap(ack, markWritten(window, uuid));
         }
-        ack = first.wrap(ack);
+        try {
+          line = flatten(renderPoint(userToPoint(user as RandomUser, origin, pointOptions)));
+        } catch (err) {
+          reason = `cannot make a point: ${errorMessage(err)}`;
+        }
       }
-      let line: string;
-      try {
-        line = flatten(renderPoint(userToPoint(user as RandomUser, origin, pointOptions)));
-      } catch (err) {
-        await reject(`cannot make a point: ${errorMessage(err)}`);
+      if (line === undefined || uuid === undefined) {
+        o.counts.invalid += 1;
+        await o.deadLetter(deadLetterUser(record, user, origin, reason ?? 'invalid user', o.dlqTopic, alone), ack);
         continue;
       }
-      yield { line, ack, record, position };
+      yield { line, ack, source: { record: coordinates, origin, uuid } };
     }
   }
+}
+
+/** Outside toPointItems on purpose: a closure made there would keep the record alive (see there). */
+function markWritten(window: DedupeWindow<Remembered>, uuid: string): () => void {
+  return () => {
+    window.update(uuid, WRITTEN);
+  };
 }

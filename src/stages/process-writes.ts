@@ -4,8 +4,8 @@
  *
  * Per batch:
  * - written lines: their acks are settled (the offset may be committed);
- * - refused lines (400/413/422, isolated by the writer): the user goes to the dead-letter topic with
- *   InfluxDB's message; its ack is settled by the DLQ once the dead letter is durable;
+ * - refused lines (400/413/422, isolated by the writer): the line goes to the dead-letter topic with
+ *   InfluxDB's message and the user's origin; its ack is settled by the DLQ once the dead letter is durable;
  * - the write threw: the outcome of its lines is unknown, so NO ack is settled (nothing is committed past
  *   them; they are redelivered after a restart). ABORTED (hard abort, or a stop while InfluxDB is down) just
  *   leaves them; anything else (AUTH, NOT_FOUND, CONFIG, retries spent) is fatal and reported to `onFatal`.
@@ -14,15 +14,13 @@
  * (InfluxDB down), so the caller stops pulling batches, the batcher stops pulling users and the source stops
  * reading: memory stays flat during an outage.
  */
-import type { LogRecord } from '../clients/message-log.ts';
 import type { Ack } from '../core/envelope.ts';
 import { toPipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { OutageReporter } from '../core/outage.ts';
 import type { StageCounters, Stats } from '../core/stats.ts';
 import type { PointWriter, WriteResult } from '../sinks/point-writer.ts';
-import { deadLetterUser, type DeadLetter } from '../transforms/process-dead-letter.ts';
-import { decodeUserMessage, type DecodedMessage } from '../transforms/user-messages-decode.ts';
+import { deadLetterRefused, type DeadLetter, type RefusalSource } from '../transforms/process-dead-letter.ts';
 
 /** One user on its way to the writer. */
 export interface PointItem {
@@ -30,9 +28,8 @@ export interface PointItem {
   line: string;
   /** Settled once the point is written or the user dead-lettered. */
   ack: Ack;
-  /** The message it came from, and its position there: enough to rebuild the dead letter when refused. */
-  record: LogRecord;
-  position: number;
+  /** Where it came from, for the dead letter if its line is refused. Never the message: see process-dead-letter. */
+  source: RefusalSource;
 }
 
 /** Queue a dead letter; `ack` is settled once the DLQ holds it durably (nacked when it could not). */
@@ -133,29 +130,10 @@ export class PointWrites {
       if (list) list.push(message);
       else refused.set(r.line, [message]);
     }
-    const decoded = new Map<LogRecord, DecodedMessage>();
     for (const item of items) {
       const message = refused.get(item.line)?.shift();
-      if (message === undefined) {
-        await item.ack();
-        continue;
-      }
-      let d = decoded.get(item.record);
-      if (d === undefined) {
-        d = decodeUserMessage(item.record);
-        decoded.set(item.record, d);
-      }
-      const user = d.ok ? d.users[item.position] : undefined;
-      if (d.ok && user !== undefined) {
-        const dl = deadLetterUser(item.record, user.user, user.origin, message, this.o.dlqTopic, d.format === 'user');
-        await this.o.deadLetter(dl, item.ack);
-      } else {
-        // Cannot happen (it decoded the first time; decoding is pure). Dead-letter the line itself, not nothing.
-        await this.o.deadLetter(
-          { topic: this.o.dlqTopic, value: item.line, headers: { 'userpipe-error': message, 'userpipe-stage': 'process' } },
-          item.ack,
-        );
-      }
+      if (message === undefined) await item.ack();
+      else await this.o.deadLetter(deadLetterRefused(item.source, item.line, message, this.o.dlqTopic), item.ack);
     }
   }
 }

@@ -1,8 +1,12 @@
 /**
  * Dead-letter messages of the process stage (pure). What goes to `<topic>.dlq`:
  * - a message that is unusable as a whole (not UTF-8, not JSON, not an object): its value unchanged;
- * - a user that is invalid (API 1.4 schema, no `login.uuid`, a point that cannot be rendered) or whose line
- *   InfluxDB refused: the user's JSON alone, in the per-user format, with the headers of its origin.
+ * - a user that is invalid (API 1.4 schema, no `login.uuid`, a point that cannot be rendered): the user's JSON
+ *   alone, in the per-user format, with the headers of its origin;
+ * - a user whose line InfluxDB refused: the LINE (`userpipe-dlq-value: line-protocol`), keyed by its uuid,
+ *   with the headers of its origin. Not the user's JSON: keeping every user's message until its batch is
+ *   written would hold one fetch response per few hundred users in flight (memory); the original is still in
+ *   the source topic at `userpipe-from-partition` / `-offset` (and `userpipe-index` within a response).
  *
  * Headers: the message's own headers, then `userpipe-error` (the reason: the schema's words or InfluxDB's
  * message) and `userpipe-stage: process`, plus where it was read (`userpipe-from-topic`, `-partition`,
@@ -17,6 +21,8 @@ export const DLQ_HEADER = {
   fromTopic: 'userpipe-from-topic',
   fromPartition: 'userpipe-from-partition',
   fromOffset: 'userpipe-from-offset',
+  /** `line-protocol` when the value is the refused line rather than the user's JSON. */
+  value: 'userpipe-dlq-value',
 } as const;
 
 /** Longest reason kept in the header (a Kafka header is not the place for a megabyte of InfluxDB text). */
@@ -33,7 +39,10 @@ function clip(s: string): string {
   return s.length <= MAX_REASON_CHARS ? s : `${s.slice(0, MAX_REASON_CHARS)}...`;
 }
 
-function baseHeaders(record: LogRecord, reason: string): Record<string, string> {
+/** Where a record was read: what a dead letter names so an operator can find the original. */
+export type RecordCoordinates = Pick<LogRecord, 'topic' | 'partition' | 'offset' | 'headers'>;
+
+function baseHeaders(record: RecordCoordinates, reason: string): Record<string, string> {
   return {
     ...record.headers,
     [HEADER.error]: clip(reason),
@@ -42,6 +51,29 @@ function baseHeaders(record: LogRecord, reason: string): Record<string, string> 
     [DLQ_HEADER.fromPartition]: String(record.partition),
     [DLQ_HEADER.fromOffset]: record.offset.toString(),
   };
+}
+
+function originHeaders(headers: Record<string, string>, origin: UserOrigin): void {
+  headers[HEADER.format] = 'user';
+  headers[HEADER.fetchedAt] = String(origin.fetchedAtMs);
+  headers[HEADER.seq] = String(origin.seq);
+  headers[HEADER.index] = String(origin.index);
+  if (origin.source !== undefined) headers[HEADER.source] = origin.source;
+}
+
+/** What a user in flight keeps to be dead-lettered if InfluxDB refuses its line (small: no message bytes). */
+export interface RefusalSource {
+  record: RecordCoordinates;
+  origin: UserOrigin;
+  uuid: string;
+}
+
+/** A line InfluxDB refused: the line itself, keyed by the user's uuid, with its origin and the reason. */
+export function deadLetterRefused(source: RefusalSource, line: string, reason: string, dlqTopic: string): DeadLetter {
+  const headers = baseHeaders(source.record, reason);
+  originHeaders(headers, source.origin);
+  headers[DLQ_HEADER.value] = 'line-protocol';
+  return { topic: dlqTopic, key: source.uuid, value: line, headers };
 }
 
 /** The whole message, unchanged, with the reason. */
@@ -64,11 +96,7 @@ export function deadLetterUser(
   alone: boolean,
 ): DeadLetter {
   const headers = baseHeaders(record, reason);
-  headers[HEADER.format] = 'user';
-  headers[HEADER.fetchedAt] = String(origin.fetchedAtMs);
-  headers[HEADER.seq] = String(origin.seq);
-  headers[HEADER.index] = String(origin.index);
-  if (origin.source !== undefined) headers[HEADER.source] = origin.source;
+  originHeaders(headers, origin);
   let value: string | Buffer;
   if (alone && record.value !== null) value = record.value;
   else {

@@ -82,15 +82,18 @@ test('process failures: lines the destination refuses go to the DLQ with its mes
   const us = users(50);
   const refusedUuids = new Set([us[3]?.login?.uuid, us[40]?.login?.uuid]);
   await produce(log, [...messagesOf(us.slice(0, 30), 'user'), ...messagesOf(us.slice(30), 'response', 1)]);
+  const refusedLines: string[] = [];
   const writer = new ScriptedWriter(async (lines) => {
     const rejected = lines
       .filter((l) => refusedUuids.has(uuidOf(l)))
       .map((line) => ({ line, message: 'partial write: field type conflict: input field "age" is type float, already exists as type integer dropped=1', status: 400 }));
+    refusedLines.push(...rejected.map((r) => r.line));
     return { written: lines.length - rejected.length, rejected, requests: 1 + rejected.length };
   });
   const stats = new Stats();
   const result = await runProcessStage(stageOptions(log, writer), new Lifecycle(), stats, silentLogger);
   assert.equal(writer.lines.length, 48);
+  assert.equal(refusedLines.length, 2);
   const dead = await deadLetters(spill);
   assert.equal(dead.length, 2);
   assert.deepEqual(new Set(dead.map((d) => d.key)), refusedUuids);
@@ -98,10 +101,16 @@ test('process failures: lines the destination refuses go to the DLQ with its mes
     assert.match(d.headers[HEADER.error] ?? '', /^InfluxDB refused the point \(HTTP 400\): partial write: field type conflict/);
     assert.equal(d.headers[HEADER.stage], 'process');
     assert.equal(d.headers[HEADER.format], 'user');
+    assert.equal(d.headers['userpipe-dlq-value'], 'line-protocol');
+    assert.ok(refusedLines.includes(d.value), 'the value is the line that was refused');
+    assert.equal(uuidOf(d.value), d.key);
   }
+  // The origin, to find the original in the source topic: message offset and position in its response.
   const fromResponse = dead.find((d) => d.key === us[40]?.login?.uuid);
-  assert.deepEqual(JSON.parse(fromResponse?.value ?? ''), us[40], 'the user alone, out of its response');
   assert.equal(fromResponse?.headers[HEADER.index], '10');
+  assert.equal(fromResponse?.headers['userpipe-from-offset'], '30');
+  const alone = dead.find((d) => d.key === us[3]?.login?.uuid);
+  assert.equal(alone?.headers['userpipe-from-offset'], '3');
   assert.deepEqual(await committed(log), new Map([[0, 31n]]));
   assert.equal(stats.stage('process').errors, 2);
   assert.equal(result.deadLettered, 2);
