@@ -4,7 +4,7 @@
  * give the work window, see `window`).
  */
 import { spawn } from 'node:child_process';
-import { BIN_NODE_FLAGS, MAIN as CLI_MAIN } from '../../test/support/run-cli.ts';
+import { launch } from '../../test/support/run-cli.ts';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,11 +215,12 @@ export interface UserpipeRun {
 /** The CLI as users run it: the built entry when current, with bin/userpipe's node flags (heap budget). */
 export function runUserpipe(run: UserpipeRun): Promise<ChildResult> {
   const rusageFile = join(tmpdir(), `userpipe-bench-rusage-${process.pid}-${++seq}.json`);
+  const l = launch(['--import', PRELOAD, ...(run.nodeFlags ?? [])]);
   return runChild({
     label: run.label,
-    command: process.execPath,
-    args: ['--import', PRELOAD, ...BIN_NODE_FLAGS, ...(run.nodeFlags ?? []), CLI_MAIN, ...run.args],
-    env: cleanEnv({ ...run.env, BENCH_RUSAGE_FILE: rusageFile }),
+    command: l.command,
+    args: [...l.argsBefore, ...run.args],
+    env: cleanEnv({ ...run.env, ...l.env, BENCH_RUSAGE_FILE: rusageFile }),
     timeoutMs: run.timeoutMs,
     sampleMs: run.sampleMs,
     onLog: run.onLog,

@@ -67,7 +67,7 @@ export const PROCESS_OPTIONS: OptionSpec[] = [
     runAllFlag: '--process-batch-size <lines>',
     description: 'points per write request',
     type: 'integer',
-    default: 5000,
+    default: 2500,
     min: 1,
     max: 100_000,
     group: G,

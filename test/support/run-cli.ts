@@ -91,21 +91,27 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
+export const BIN = fileURLToPath(new URL('../../bin/userpipe', import.meta.url));
+
 /**
- * The node flags `bin/userpipe` runs with (its `#!/usr/bin/env -S node ...` line): tests run the CLI under the
- * same heap budget as users do.
+ * How to start the CLI as users do: through `bin/userpipe` (its per-command memory budget and malloc setting),
+ * with this test's node binary and entry (MAIN), and extra node flags after the budget (later flags win).
+ * The launcher execs node, so the child's pid is userpipe's own.
  */
-export const BIN_NODE_FLAGS: readonly string[] = (() => {
-  const first = readFileSync(fileURLToPath(new URL('../../bin/userpipe', import.meta.url)), 'utf8').split('\n')[0] ?? '';
-  const m = /^#!\S*env -S node (.*)$/.exec(first);
-  return m ? (m[1] as string).trim().split(/\s+/) : [];
-})();
+export function launch(nodeFlags: readonly string[] = []): { command: string; argsBefore: string[]; env: Record<string, string> } {
+  return {
+    command: '/bin/sh',
+    argsBefore: [BIN],
+    env: { USERPIPE_NODE: process.execPath, USERPIPE_ENTRY: MAIN, USERPIPE_NODE_FLAGS: nodeFlags.join(' ') },
+  };
+}
 
 export function startCli(args: readonly string[], opts: RunCliOptions = {}): CliProcess {
   const started = Date.now();
-  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, ...(opts.nodeArgs ?? []), MAIN, ...args], {
+  const l = launch(opts.nodeArgs);
+  const child = spawn(l.command, [...l.argsBefore, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: cliEnv(opts.env),
+    env: cliEnv({ ...l.env, ...opts.env }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
