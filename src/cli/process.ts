@@ -67,7 +67,7 @@ export const PROCESS_OPTIONS: OptionSpec[] = [
     runAllFlag: '--process-batch-size <lines>',
     description: 'points per write request',
     type: 'integer',
-    default: 2500,
+    default: 1000,
     min: 1,
     max: 100_000,
     group: G,

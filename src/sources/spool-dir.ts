@@ -9,8 +9,9 @@
  *   by a later scan or the next run. Nothing is marked done before everything in it was acknowledged.
  * A file that cannot be parsed is quarantined here, without being emitted: bad input never stops the source.
  *
- * Bounded: at most `maxFilesInFlight` files are read and not yet settled (so memory is at most about that many
- * times `maxFileSize`); `read` waits for an ack before reading the next file.
+ * Bounded: at most `maxFilesInFlight` files are read and not yet settled, and together at most `maxFileSize`
+ * bytes (one file alone may always go): a parsed file takes several times its size in memory, so a few large
+ * files wait for each other instead of being held at once. `read` waits for an ack before reading more.
  * Modes: watch (scan every `pollIntervalMs`, until `signal` fires) or `once` (the files present at the first
  * scan, waiting for foreign ones to settle, then the iteration ends).
  */
@@ -61,8 +62,10 @@ export class SpoolDirSource {
   private readonly scanner: SpoolScanner;
   private readonly inFlight = new Set<string>();
   private readonly slotWaiters: Array<() => void> = [];
+  private readonly byteWaiters: Array<() => void> = [];
   private readonly unreadable = new Set<string>();
   private slotsUsed = 0;
+  private bytesUsed = 0;
 
   constructor(opts: SpoolDirOptions) {
     if (!(opts.maxFilesInFlight >= 1)) throw new RangeError('maxFilesInFlight must be >= 1');
@@ -107,7 +110,7 @@ export class SpoolDirSource {
       for (const entry of ready) {
         if (signal.aborted) return;
         if (!(await this.acquire(signal))) return;
-        const file = await this.load(entry);
+        const file = await this.load(entry, signal);
         pendingOnce?.delete(entry.name);
         if (!file) {
           this.release();
@@ -123,7 +126,7 @@ export class SpoolDirSource {
   }
 
   /** Read and parse one file; quarantine it when it is bad; undefined when there is nothing to emit. */
-  private async load(entry: SpoolEntry): Promise<SpoolFile | undefined> {
+  private async load(entry: SpoolEntry, signal: AbortSignal): Promise<SpoolFile | undefined> {
     let size: number;
     let mtimeMs: number;
     let bytes: Buffer;
@@ -135,7 +138,13 @@ export class SpoolDirSource {
         await this.quarantine(entry, { reason: `file too large: ${size} bytes, over the limit of ${this.opts.maxFileSize} (--max-file-size)` });
         return undefined;
       }
-      bytes = await readFile(entry.path);
+      if (!(await this.acquireBytes(size, signal))) return undefined;
+      try {
+        bytes = await readFile(entry.path);
+      } catch (err) {
+        this.releaseBytes(size);
+        throw err;
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ENOENT') return undefined; // taken away meanwhile: nothing to do
@@ -149,6 +158,7 @@ export class SpoolDirSource {
     this.unreadable.delete(entry.name);
     const parsed = parseSpoolFile(bytes);
     if (!parsed.ok) {
+      this.releaseBytes(size);
       await this.quarantine(entry, { reason: parsed.reason, position: parsed.position });
       return undefined;
     }
@@ -187,6 +197,7 @@ export class SpoolDirSource {
         }
       } finally {
         this.inFlight.delete(file.name);
+        this.releaseBytes(file.size);
         this.release();
       }
     });
@@ -224,6 +235,34 @@ export class SpoolDirSource {
   private release(): void {
     this.slotsUsed -= 1;
     this.slotWaiters.shift()?.();
+  }
+
+  /** Wait until `size` more bytes fit under `maxFileSize` in flight (or nothing else is); false when stopped. */
+  private async acquireBytes(size: number, signal: AbortSignal): Promise<boolean> {
+    while (this.bytesUsed > 0 && this.bytesUsed + size > this.opts.maxFileSize) {
+      if (signal.aborted) return false;
+      const woken = await new Promise<boolean>((resolve) => {
+        const onAbort = (): void => {
+          const i = this.byteWaiters.indexOf(wake);
+          if (i >= 0) this.byteWaiters.splice(i, 1);
+          resolve(false);
+        };
+        const wake = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(true);
+        };
+        this.byteWaiters.push(wake);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      if (!woken) return false;
+    }
+    this.bytesUsed += size;
+    return true;
+  }
+
+  private releaseBytes(size: number): void {
+    this.bytesUsed -= size;
+    for (const wake of this.byteWaiters.splice(0)) wake();
   }
 
   /** Sleep one poll interval; false when `signal` fired. */

@@ -42,7 +42,7 @@ async function rssMb(pid: number): Promise<number> {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-export async function runAllInfluxOutage(o: { outageSeconds: number; usersPerSecond: number }): Promise<OutageFigures> {
+export async function runAllInfluxOutage(o: { outageSeconds: number; usersPerSecond: number; nodeArgs?: string[] }): Promise<OutageFigures> {
   const name = uniqueName('outage');
   const db = name.replace(/[^A-Za-z0-9_]/g, '_');
   const root = `/userpipe-test/${name}`;
@@ -58,7 +58,7 @@ export async function runAllInfluxOutage(o: { outageSeconds: number; usersPerSec
       '--brokers', BROKERS, '--topic', name, '--hdfs-url', HDFS_URL, '--archive-path', `${root}/%Y-%m-%d/%H%M`,
       '--roll-interval', '5s', '--influx-url', INFLUX_URL, '--influx-bucket', db, '--archive-group', `${name}-a`,
       '--process-group', `${name}-p`, '--metrics-port', '0', '--drain-timeout', '180s', '--progress-interval', '5s'],
-    { cwd, timeoutMs: (o.outageSeconds + 400) * 1000 },
+    { cwd, timeoutMs: (o.outageSeconds + 400) * 1000, ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) },
   );
   let rssMax = 0;
   const sampler = setInterval(() => {
@@ -135,8 +135,9 @@ export function outageOk(f: OutageFigures, rssLimitMb = 200): boolean {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { outage: { type: 'string', default: '120' }, rate: { type: 'string', default: '1000' }, 'rss-limit': { type: 'string', default: '200' } } });
-  const f = await runAllInfluxOutage({ outageSeconds: Number(values.outage), usersPerSecond: Number(values.rate) });
+  const { values } = parseArgs({ options: { outage: { type: 'string', default: '120' }, rate: { type: 'string', default: '1000' }, 'rss-limit': { type: 'string', default: '200' }, 'node-flags': { type: 'string', default: '' } } });
+  const nodeArgs = (values['node-flags'] ?? '').split(' ').filter(Boolean);
+  const f = await runAllInfluxOutage({ outageSeconds: Number(values.outage), usersPerSecond: Number(values.rate), nodeArgs });
   console.log(JSON.stringify(f));
   const ok = outageOk(f, Number(values['rss-limit']));
   console.log(ok ? 'PASS' : 'FAIL');

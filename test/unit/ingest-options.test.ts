@@ -25,7 +25,7 @@ test('ingest options: defaults', () => {
   assert.equal(c.once, false);
   assert.equal(c.settleTimeMs, 2000);
   assert.equal(c.pollIntervalMs, 1000);
-  assert.equal(c.maxFileSize, 64 * 1024 * 1024);
+  assert.equal(c.maxFileSize, 16 * 1024 * 1024);
   assert.equal(c.maxFilesInFlight, 4);
 });
 

@@ -22,7 +22,7 @@ test('process cli: defaults, and INFLUX_* environment variables', () => {
   assert.equal(o.start, 'committed');
   assert.equal(o.measurement, 'users');
   assert.equal(o.dedupeWindow, 100_000);
-  assert.equal(o.batchSize, 2500);
+  assert.equal(o.batchSize, 1000);
   assert.equal(o.flushIntervalMs, 1000);
   assert.equal(o.maxInFlight, 2);
   assert.equal(o.once, false);

@@ -205,6 +205,28 @@ test('source: at most maxFilesInFlight files are read before an ack', async () =
   assert.equal((await readdir(spool)).filter((n) => n.endsWith('.COMPLETED')).length, 5);
 });
 
+test('source: files in flight stay under maxFileSize bytes together; a file alone always goes', async () => {
+  for (let i = 0; i < 3; i++) await writeFile(join(spool, fetchName(i)), body(i, 4));
+  const size = (await stat(join(spool, fetchName(0)))).size;
+  // Room for one file and a half: the second waits for the first's ack, though file slots are free.
+  const src = source({ maxFilesInFlight: 4, maxFileSize: Math.floor(size * 1.5) + 10 });
+  const it = src.read(new AbortController().signal)[Symbol.asyncIterator]();
+  const a = (await it.next()).value as Envelope<SpoolFile>;
+  let second = false;
+  const next = it.next().then((r) => {
+    second = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(second, false, 'the second file waits until the bytes in flight allow it');
+  await a.ack();
+  const b = (await next).value as Envelope<SpoolFile>;
+  assert.equal(b.payload.name, fetchName(1));
+  await b.ack();
+  for (let r = await it.next(); !r.done; r = await it.next()) await r.value.ack();
+  assert.equal((await readdir(spool)).filter((n) => n.endsWith('.COMPLETED')).length, 3);
+});
+
 test('source --once: waits for a foreign file present at start to settle, ignores later files, then ends', async () => {
   await writeFile(join(spool, 'slow.ndjson'), body(1));
   const src = source({ settleTimeMs: 150, pollIntervalMs: 20 });
