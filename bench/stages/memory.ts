@@ -57,7 +57,7 @@ async function measure(ctx: BenchContext, topic: string, users: number, what: st
   const db = await newDatabase(ctx, what);
   await ctx.ready();
   ctx.log(`memory: process --once over a backlog of ${users} users (${topic})`);
-  const { r } = await runProcess(ctx, topic, db, { sampleMs: 250, label: `userpipe process (${what})` });
+  const { r } = await runProcess(ctx, topic, db, { sampleMs: 250, label: `userpipe process (${what})`, cliDefaults: true });
   const written = Number(r.logs.find((l) => l.msg === 'process done')?.written ?? 0);
   if (written !== users) throw new Error(`memory run ${what}: ${written} users written, expected ${users}`);
   // Free the space at once: a million points is not needed afterwards.
