@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PRELOAD = fileURLToPath(new URL('./rusage-preload.ts', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./rusage-preload.mjs', import.meta.url));
 
 export interface LogLine {
   time: string;
