@@ -1,6 +1,7 @@
-import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abortedError } from '../core/sleep.ts';
+import { fsyncDir, writeDurably } from '../sinks/atomic-file.ts';
 import type {
   CommitOffset,
   ConsumerOptions,
@@ -140,15 +141,6 @@ function decodeRecord(topic: string, partition: number, text: string): LogRecord
   };
 }
 
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 export class MemoryLog implements MessageLog {
   readonly description: string;
   private readonly capacity: number;
@@ -282,12 +274,13 @@ export class MemoryLog implements MessageLog {
     const text = lines.join('\n') + '\n';
     let seg = p.segments.at(-1);
     const first = end - BigInt(lines.length);
-    if (!seg || seg.bytes >= (this.o.segmentBytes ?? 64 * 1024 * 1024)) {
+    const created = !seg || seg.bytes >= (this.o.segmentBytes ?? 64 * 1024 * 1024);
+    if (!seg || created) {
       seg = { base: first, path: join(t.dir as string, `p${i}-${String(first).padStart(20, '0')}.ndjson`), bytes: 0, end: first };
       p.segments.push(seg);
     }
-    await appendFile(seg.path, text);
-    await syncFile(seg.path);
+    // A new segment's name must survive a power loss too, not only its bytes: the records are acked after this.
+    await writeDurably(seg.path, text, { append: true, newEntry: created });
     seg.bytes += Buffer.byteLength(text);
     seg.end = end;
   }
@@ -300,8 +293,7 @@ export class MemoryLog implements MessageLog {
     const lines = records
       .map((r) => JSON.stringify({ key: r.key === undefined ? null : r.key.toString(), headers: r.headers ?? {}, value: r.value.toString() }))
       .join('\n');
-    await appendFile(file, lines + '\n');
-    await syncFile(file);
+    await writeDurably(file, lines + '\n', { append: true, newEntry: true });
   }
 
   async consumer(options: ConsumerOptions, signal?: AbortSignal): Promise<LogConsumer> {
@@ -383,6 +375,7 @@ export class MemoryLog implements MessageLog {
         await fh.close();
       }
       await rename(tmp, join(dir, 'offsets.json'));
+      await fsyncDir(dir);
     });
     t.chain = write.catch(() => {});
     await write;

@@ -3,6 +3,7 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node
 import { dirname, join } from 'node:path';
 import { PipelineError, toPipelineError } from '../core/errors.ts';
 import type { WebHdfsClient } from '../clients/webhdfs.ts';
+import { fsyncDir, writeDurably } from './atomic-file.ts';
 
 /**
  * The few file operations the archive needs, on HDFS (over WebHDFS) or on a local directory with the same
@@ -41,7 +42,7 @@ export class LocalArchiveFs implements ArchiveFs {
   async create(path: string, data: Buffer): Promise<void> {
     const p = this.local(path);
     await mkdir(dirname(p), { recursive: true });
-    await writeSynced(p, data, 'w');
+    await writeDurably(p, data, { newEntry: true });
   }
 
   async createFromFile(path: string, localFile: string): Promise<void> {
@@ -57,7 +58,7 @@ export class LocalArchiveFs implements ArchiveFs {
   }
 
   async append(path: string, data: Buffer): Promise<void> {
-    await writeSynced(this.local(path), data, 'a');
+    await writeDurably(this.local(path), data, { append: true });
   }
 
   async rename(src: string, dst: string): Promise<void> {
@@ -66,7 +67,7 @@ export class LocalArchiveFs implements ArchiveFs {
     if (!(await this.exists(src)) && (await this.exists(dst))) return;
     await mkdir(dirname(d), { recursive: true });
     await rename(this.local(src), d);
-    await syncDir(dirname(d));
+    await fsyncDir(dirname(d));
   }
 
   async delete(path: string): Promise<boolean> {
@@ -115,25 +116,6 @@ export class LocalArchiveFs implements ArchiveFs {
     };
     await walk(dir);
     return out.sort();
-  }
-}
-
-async function writeSynced(path: string, data: Buffer, flags: 'w' | 'a'): Promise<void> {
-  const fh = await open(path, flags);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -4,7 +4,7 @@
  * after a crash the file is either fully there or absent (a leftover hidden temp file at worst).
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PipelineError, errorMessage } from '../core/errors.ts';
 
 export interface AtomicWriteOptions {
@@ -54,7 +54,23 @@ export async function writeFileAtomic(dir: string, name: string, data: string | 
   }
 }
 
-/** fsync a directory so that a rename or create in it survives a crash. */
+/**
+ * Write (or append) `data` to `path` and fsync it; with `newEntry` (the file may have just been created) also
+ * fsync its directory, or a power loss could keep the bytes but lose the name. Not atomic: for files a reader
+ * may see while they are written, use writeFileAtomic.
+ */
+export async function writeDurably(path: string, data: string | Uint8Array, options: { append?: boolean; newEntry?: boolean } = {}): Promise<void> {
+  const fh = await open(path, options.append ? 'a' : 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  if (options.newEntry) await fsyncDir(dirname(path));
+}
+
+/** fsync a directory so that a rename or create in it survives a crash (and a power loss). */
 export async function fsyncDir(dir: string): Promise<void> {
   const dh = await open(dir, 'r');
   try {

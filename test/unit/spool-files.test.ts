@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { PipelineError } from '../../src/core/errors.ts';
 import { envelope, type Envelope } from '../../src/core/envelope.ts';
-import { writeFileAtomic } from '../../src/sinks/atomic-file.ts';
+import { writeDurably, writeFileAtomic } from '../../src/sinks/atomic-file.ts';
 import { NdjsonStreamSink } from '../../src/sinks/ndjson-stream.ts';
 import { SpoolFileSink } from '../../src/sinks/spool-files.ts';
 import { parseSpoolName, tempNameFor } from '../../src/sinks/spool-name.ts';
@@ -173,4 +173,16 @@ test('ndjson sink: other stream errors fail the sink', async () => {
     (e) => e instanceof PipelineError && e.code === 'UNAVAILABLE',
   );
   assert.deepEqual(acks, ['UNAVAILABLE']);
+});
+
+test('writeDurably writes, appends, and creates new names (directory synced with newEntry)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'durably-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'seg.ndjson');
+  await writeDurably(path, 'a\n', { append: true, newEntry: true });
+  await writeDurably(path, 'b\n', { append: true });
+  assert.equal(readFileSync(path, 'utf8'), 'a\nb\n');
+  await writeDurably(path, 'c\n');
+  assert.equal(readFileSync(path, 'utf8'), 'c\n', 'without append the file is replaced');
+  await assert.rejects(writeDurably(join(dir, 'no', 'such', 'dir'), 'x', { newEntry: true }), { code: 'ENOENT' });
 });
