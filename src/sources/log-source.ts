@@ -2,7 +2,7 @@ import { Checkpointer } from '../core/checkpoint.ts';
 import { envelope, type Ack, type Envelope } from '../core/envelope.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { CommitOffset, LogConsumer, LogRecord } from '../clients/message-log.ts';
+import type { CommitOffset, LogConsumer, LogRecord, TopicPartition } from '../clients/message-log.ts';
 import { readRecords, type EndOffsets } from './log-reader.ts';
 import { retry } from '../core/retry.ts';
 
@@ -31,6 +31,8 @@ export interface LogSourceOptions {
 export class LogSource {
   private readonly opts: LogSourceOptions;
   private readonly checkpoints = new Map<number, Checkpointer<bigint>>();
+  /** Checkpointers of revoked partitions whose records are still in flight: counted, never committed. */
+  private readonly retired = new Set<Checkpointer<bigint>>();
   private readonly committed = new Map<number, bigint>();
   private failure: PipelineError | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
@@ -44,7 +46,43 @@ export class LogSource {
   get inFlight(): number {
     let n = 0;
     for (const c of this.checkpoints.values()) n += c.pending;
+    for (const c of this.retired) {
+      if (c.pending === 0) this.retired.delete(c);
+      else n += c.pending;
+    }
     return n;
+  }
+
+  /**
+   * Partitions taken away (a rebalance, or close): commit what is acked for them now, while this member may
+   * still commit, then forget them. Their records still in flight are written but never committed by this
+   * member: the next owner starts from this commit and redoes them (harmless: same points). Without this, a
+   * late commit from here could move the new owner's committed offset backwards.
+   * Give it to the consumer as `onRevoke`.
+   */
+  revoked(partitions: readonly TopicPartition[]): Promise<void> {
+    const offsets: CommitOffset[] = [];
+    for (const tp of partitions) {
+      const c = this.checkpoints.get(tp.partition);
+      if (!c) continue;
+      const highest = c.highest;
+      if (highest !== undefined && (this.committed.get(tp.partition) ?? -1n) < highest + 1n) {
+        offsets.push({ topic: tp.topic, partition: tp.partition, offset: highest + 1n });
+      }
+      this.checkpoints.delete(tp.partition);
+      this.committed.delete(tp.partition);
+      if (c.pending > 0) this.retired.add(c);
+    }
+    // After any commit already under way (it may name these partitions), and before the rebalance goes on.
+    this.committing = this.committing.catch(() => {}).then(async () => {
+      if (offsets.length === 0) return;
+      try {
+        await this.opts.consumer.commit(offsets);
+      } catch (err) {
+        this.opts.log.warn('commit at revocation failed; the next owner redoes those records', { error: (err as Error).message });
+      }
+    });
+    return this.committing;
   }
 
   private checkpoint(partition: number): Checkpointer<bigint> {

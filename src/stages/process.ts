@@ -85,7 +85,14 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
   // The DLQ topic must exist before the first bad user; creating it is harmless when it does.
   await waitForLog(() => o.log.ensureTopic(o.dlqTopic), waitOptions);
   const stopAt = o.once ? await waitForLog(() => o.log.endOffsets(o.topic), waitOptions) : o.endOffsets;
-  const consumer = await o.log.consumer({ group: o.group, topic: o.topic, start: o.start });
+  const holder: { source?: LogSource } = {};
+  const consumer = await o.log.consumer({
+    group: o.group,
+    topic: o.topic,
+    start: o.start,
+    // Commit what is written for partitions moving to another member, and stop committing them afterwards.
+    onRevoke: async (partitions) => holder.source?.revoked(partitions),
+  });
   stats.gauge('process', { lag: () => consumer.lag() });
   const source = new LogSource({
     consumer,
@@ -98,6 +105,7 @@ export async function runProcessStage(o: ProcessStageOptions, lifecycle: Lifecyc
     ...(stopAt ? { stopAt } : {}),
     log: logger,
   });
+  holder.source = source;
 
   let fatal: unknown;
   const halt = new AbortController();

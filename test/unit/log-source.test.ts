@@ -112,3 +112,36 @@ test('log source: maxInFlightTotal bounds the records held over all partitions',
   for (const e of held.slice(1)) await e.ack();
   await source.finish();
 });
+
+test('log source: a revoked partition gets its acked progress committed at once, and never a commit afterwards', async () => {
+  const { log } = await setup(6);
+  const inner = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
+  const commits: bigint[] = [];
+  // The real consumer, with its commits recorded.
+  const consumer = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'commit') {
+        return async (offsets: Array<{ topic: string; partition: number; offset: bigint }>) => {
+          for (const o of offsets) commits.push(o.offset);
+          return target.commit(offsets);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const source = new LogSource({ consumer, maxInFlight: 10, commitIntervalMs: 60_000, log: silentLogger, stopAt: await log.endOffsets('t') });
+  const envs: Envelope<LogRecord>[] = [];
+  for await (const env of source.read(new AbortController().signal)) envs.push(env);
+  await envs[0]?.ack();
+  await envs[1]?.ack();
+  assert.equal(source.inFlight, 4);
+  await source.revoked([{ topic: 't', partition: 0 }]);
+  assert.deepEqual(commits, [2n], 'what was acked is committed before the partition moves');
+  assert.equal(source.inFlight, 4, 'its records still in flight are still counted (memory bound)');
+  for (const e of envs.slice(2)) await e.ack();
+  assert.equal(source.inFlight, 0);
+  await source.commit();
+  await source.finish();
+  assert.deepEqual(commits, [2n], 'no commit for a partition this member no longer owns, whatever is acked later');
+});
