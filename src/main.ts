@@ -2,6 +2,7 @@
  * The only file that touches argv, the environment, signals and exit codes (principle 4 and 6).
  * First SIGINT/SIGTERM: soft stop (drain, flush, commit). Second: hard abort. Commands decide their exit code.
  */
+import './node-version.ts'; // first: refuses a too old Node before anything else runs
 import { Lifecycle } from './core/lifecycle.ts';
 import { startMemoryTrace } from './core/memory-trace.ts';
 import { allSpecs, COMMANDS } from './cli/commands.ts';
