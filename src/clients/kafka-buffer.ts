@@ -7,7 +7,7 @@ import { classifyKafkaError } from './kafka-errors.ts';
 import { fetchRound, type PartitionCursor, type RoundResult } from './kafka-fetcher.ts';
 import { listOffsetMap } from './kafka-positions.ts';
 import { partitionKey, type KafkaMessage } from './kafka-records.ts';
-import { Notifier } from './kafka-util.ts';
+import { Notifier } from '../core/notifier.ts';
 
 /**
  * The consumption side of one group member: the assigned partitions and their positions, the bounded buffer

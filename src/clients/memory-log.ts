@@ -274,10 +274,11 @@ export class MemoryLog implements MessageLog {
     const text = lines.join('\n') + '\n';
     let seg = p.segments.at(-1);
     const first = end - BigInt(lines.length);
-    const created = !seg || seg.bytes >= (this.o.segmentBytes ?? 64 * 1024 * 1024);
-    if (!seg || created) {
+    let created = false;
+    if (!seg || seg.bytes >= (this.o.segmentBytes ?? 64 * 1024 * 1024)) {
       seg = { base: first, path: join(t.dir as string, `p${i}-${String(first).padStart(20, '0')}.ndjson`), bytes: 0, end: first };
       p.segments.push(seg);
+      created = true;
     }
     // A new segment's name must survive a power loss too, not only its bytes: the records are acked after this.
     await writeDurably(seg.path, text, { append: true, newEntry: created });

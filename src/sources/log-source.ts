@@ -1,6 +1,7 @@
 import { Checkpointer } from '../core/checkpoint.ts';
 import { envelope, type Ack, type Envelope } from '../core/envelope.ts';
 import { PipelineError } from '../core/errors.ts';
+import { Notifier } from '../core/notifier.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommitOffset, LogConsumer, LogRecord, TopicPartition } from '../clients/message-log.ts';
 import { readRecords, type EndOffsets } from './log-reader.ts';
@@ -135,11 +136,12 @@ export class LogSource {
         return;
       }
       resolve();
-      this.roomFreed();
+      this.room.notify();
     };
   }
 
-  private roomWaiters: Array<() => void> = [];
+  /** Notified on every ack: room may have freed under `maxInFlightTotal`. */
+  private readonly room = new Notifier();
 
   /** The global bound: wait while `maxInFlightTotal` records are read and not acked. */
   private async waitForRoom(stop: AbortSignal): Promise<void> {
@@ -147,19 +149,8 @@ export class LogSource {
     if (max === undefined) return;
     while (this.inFlight >= max) {
       stop.throwIfAborted();
-      await new Promise<void>((resolve) => {
-        const onStop = (): void => resolve();
-        stop.addEventListener('abort', onStop, { once: true });
-        this.roomWaiters.push(() => {
-          stop.removeEventListener('abort', onStop);
-          resolve();
-        });
-      });
+      await this.room.wait(stop);
     }
-  }
-
-  private roomFreed(): void {
-    for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
   /** Commit the highest contiguous acked offset of each partition (next offset to read). */

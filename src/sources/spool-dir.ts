@@ -19,6 +19,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { PipelineError, errorMessage } from '../core/errors.ts';
 import { envelope, onceAck, type Envelope } from '../core/envelope.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
+import { Notifier } from '../core/notifier.ts';
 import { sleep } from '../core/sleep.ts';
 import { parseSpoolFile, type SpoolLayout, type SpoolRecord } from '../transforms/spool-format.ts';
 import type { FileOrigin } from '../transforms/user-messages.ts';
@@ -61,8 +62,8 @@ export class SpoolDirSource {
   private readonly now: () => number;
   private readonly scanner: SpoolScanner;
   private readonly inFlight = new Set<string>();
-  private readonly slotWaiters: Array<() => void> = [];
-  private readonly byteWaiters: Array<() => void> = [];
+  /** Notified whenever a slot or bytes are released; waiters re-check their bound. */
+  private readonly freed = new Notifier();
   private readonly unreadable = new Set<string>();
   private slotsUsed = 0;
   private bytesUsed = 0;
@@ -213,20 +214,7 @@ export class SpoolDirSource {
   private async acquire(signal: AbortSignal): Promise<boolean> {
     while (this.slotsUsed >= this.opts.maxFilesInFlight) {
       if (signal.aborted) return false;
-      const woken = await new Promise<boolean>((resolve) => {
-        const onAbort = (): void => {
-          const i = this.slotWaiters.indexOf(wake);
-          if (i >= 0) this.slotWaiters.splice(i, 1);
-          resolve(false);
-        };
-        const wake = (): void => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(true);
-        };
-        this.slotWaiters.push(wake);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      if (!woken) return false;
+      await this.freed.wait(signal);
     }
     this.slotsUsed += 1;
     return true;
@@ -234,27 +222,14 @@ export class SpoolDirSource {
 
   private release(): void {
     this.slotsUsed -= 1;
-    this.slotWaiters.shift()?.();
+    this.freed.notify();
   }
 
   /** Wait until `size` more bytes fit under `maxFileSize` in flight (or nothing else is); false when stopped. */
   private async acquireBytes(size: number, signal: AbortSignal): Promise<boolean> {
     while (this.bytesUsed > 0 && this.bytesUsed + size > this.opts.maxFileSize) {
       if (signal.aborted) return false;
-      const woken = await new Promise<boolean>((resolve) => {
-        const onAbort = (): void => {
-          const i = this.byteWaiters.indexOf(wake);
-          if (i >= 0) this.byteWaiters.splice(i, 1);
-          resolve(false);
-        };
-        const wake = (): void => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(true);
-        };
-        this.byteWaiters.push(wake);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      if (!woken) return false;
+      await this.freed.wait(signal);
     }
     this.bytesUsed += size;
     return true;
@@ -262,7 +237,7 @@ export class SpoolDirSource {
 
   private releaseBytes(size: number): void {
     this.bytesUsed -= size;
-    for (const wake of this.byteWaiters.splice(0)) wake();
+    this.freed.notify();
   }
 
   /** Sleep one poll interval; false when `signal` fired. */

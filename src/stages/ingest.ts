@@ -24,6 +24,7 @@ import type { MessageLog, LogProducer } from '../clients/message-log.ts';
 import { envelope, splitAck, type Envelope } from '../core/envelope.ts';
 import type { Lifecycle } from '../core/lifecycle.ts';
 import type { Logger } from '../core/log.ts';
+import { Notifier } from '../core/notifier.ts';
 import { abortedError } from '../core/sleep.ts';
 import type { Stats, StageCounters } from '../core/stats.ts';
 import { LogSink, waitForLog } from '../sinks/log-sink.ts';
@@ -219,7 +220,7 @@ export function responseUnit(response: RandomUserResponse, origin: FileOrigin): 
 /** A counting semaphore: the bound on messages made and not yet acked. */
 class Slots {
   private free: number;
-  private readonly waiters: Array<() => void> = [];
+  private readonly freed = new Notifier();
 
   constructor(capacity: number) {
     if (!(capacity >= 1)) throw new RangeError('maxMessagesInFlight must be >= 1');
@@ -229,20 +230,7 @@ class Slots {
   async acquire(signal: AbortSignal): Promise<boolean> {
     while (this.free === 0) {
       if (signal.aborted) return false;
-      const woken = await new Promise<boolean>((resolve) => {
-        const onAbort = (): void => {
-          const i = this.waiters.indexOf(wake);
-          if (i >= 0) this.waiters.splice(i, 1);
-          resolve(false);
-        };
-        const wake = (): void => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(true);
-        };
-        this.waiters.push(wake);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      if (!woken) return false;
+      await this.freed.wait(signal);
     }
     this.free -= 1;
     return true;
@@ -250,6 +238,6 @@ class Slots {
 
   release(): void {
     this.free += 1;
-    this.waiters.shift()?.();
+    this.freed.notify();
   }
 }

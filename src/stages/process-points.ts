@@ -20,6 +20,7 @@ import { renderPoint } from '../transforms/line-protocol.ts';
 import { deadLetterMessage, deadLetterUser } from '../transforms/process-dead-letter.ts';
 import type { RandomUser } from '../transforms/randomuser-types.ts';
 import { decodeUserMessage } from '../transforms/user-messages-decode.ts';
+import type { UserOrigin } from '../transforms/user-message.ts';
 import { userToPoint } from '../transforms/user-point.ts';
 import { validateUser } from '../transforms/user-schema.ts';
 import type { DeadLetterFn, PointItem } from './process-writes.ts';
@@ -117,34 +118,38 @@ export async function* toPointItems(input: AsyncIterable<Envelope<LogRecord>>, o
       o.counts.users += 1;
       const valid = validateUser(user);
       const uuid = valid.ok ? uuidOf(user) : undefined;
-      let reason = !valid.ok ? `invalid user: ${valid.reason}` : uuid === undefined ? 'invalid user: no login.uuid' : undefined;
-      let line: string | undefined;
-      if (reason === undefined && uuid !== undefined) {
-        if (window.capacity > 0) {
-          const first = new FirstOccurrence();
-          const original = window.check(uuid, first);
-          if (original !== undefined) {
-            o.counts.duplicates += 1;
-            if (original === WRITTEN) await ack();
-            else await original.follow(ack);
-            continue;
-          }
-          ack = first.wrap(ack, markWritten(window, uuid));
-        }
-        try {
-          line = flatten(renderPoint(userToPoint(user as RandomUser, origin, pointOptions)));
-        } catch (err) {
-          reason = `cannot make a point: ${errorMessage(err)}`;
-        }
+      if (uuid === undefined) {
+        const reason = valid.ok ? 'invalid user: no login.uuid' : `invalid user: ${valid.reason}`;
+        await rejectUser(o, record, user, origin, alone, reason, ack);
+        continue;
       }
-      if (line === undefined || uuid === undefined) {
-        o.counts.invalid += 1;
-        await o.deadLetter(deadLetterUser(record, user, origin, reason ?? 'invalid user', o.dlqTopic, alone), ack);
+      if (window.capacity > 0) {
+        const first = new FirstOccurrence();
+        const original = window.check(uuid, first);
+        if (original !== undefined) {
+          o.counts.duplicates += 1;
+          if (original === WRITTEN) await ack();
+          else await original.follow(ack);
+          continue;
+        }
+        ack = first.wrap(ack, markWritten(window, uuid));
+      }
+      let line: string;
+      try {
+        line = flatten(renderPoint(userToPoint(user as RandomUser, origin, pointOptions)));
+      } catch (err) {
+        await rejectUser(o, record, user, origin, alone, `cannot make a point: ${errorMessage(err)}`, ack);
         continue;
       }
       yield { line, ack, source: { record: coordinates, origin, uuid } };
     }
   }
+}
+
+/** Dead-letter an invalid user with the reason; the DLQ settles `ack`. A function, not a closure (see above). */
+async function rejectUser(o: PointItemsOptions, record: LogRecord, user: unknown, origin: UserOrigin, alone: boolean, reason: string, ack: Ack): Promise<void> {
+  o.counts.invalid += 1;
+  await o.deadLetter(deadLetterUser(record, user, origin, reason, o.dlqTopic, alone), ack);
 }
 
 /** Outside toPointItems on purpose: a closure made there would keep the record alive (see there). */

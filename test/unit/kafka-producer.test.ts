@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { PipelineError } from '../../src/core/errors.ts';
 import { abortable, chunkBySize, estimateMessageBytes, KafkaProducer } from '../../src/clients/kafka-producer.ts';
-import { Notifier, withTimeout } from '../../src/clients/kafka-util.ts';
+import { withTimeout } from '../../src/clients/kafka-util.ts';
+import { Notifier } from '../../src/core/notifier.ts';
 
 test('chunkBySize keeps order, respects the bound, lets an oversized item travel alone', () => {
   const sizes = [400, 400, 300, 1500, 100, 100, 900];
