@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { KafkaAdmin } from '../../src/clients/kafka.ts';
 import { InfluxWriter } from '../../src/clients/influx-writer.ts';
 import { WebHdfsClient } from '../../src/clients/webhdfs.ts';
+import { archiveFiles, archiveLines } from '../support/hdfs-archive.ts';
 import { runCli, startCli } from '../support/run-cli.ts';
 import { BROKERS, HDFS_URL, INFLUX_URL, uniqueName } from '../support/stack-env.ts';
 
@@ -91,19 +92,9 @@ test('run-all against the real Kafka, HDFS and InfluxDB: 10,000 lines in HDFS, 1
     assert.match(r.stderr, /ingest: .*Kafka/);
     assert.match(r.stderr, /archive: .*HDFS/);
     assert.match(r.stderr, /process: .*InfluxDB/);
-    const files: string[] = [];
-    const list = async (dir: string): Promise<void> => {
-      for (const e of (await hdfs.listStatus(dir)) ?? []) {
-        const p = `${dir}/${e.pathSuffix}`;
-        if (e.type === 'DIRECTORY') {
-          if (e.pathSuffix !== '_userpipe') await list(p);
-        } else files.push(p);
-      }
-    };
-    await list(root);
+    const files = await archiveFiles(hdfs, root);
     assert.equal(files.filter((f) => f.endsWith('.tmp')).length, 0);
-    const uuids: string[] = [];
-    for (const f of files) for (const l of (await hdfs.open(f)).toString().split('\n').filter(Boolean)) uuids.push((JSON.parse(l) as { login: { uuid: string } }).login.uuid);
+    const uuids = (await archiveLines(hdfs, files)).map((l) => (JSON.parse(l) as { login: { uuid: string } }).login.uuid);
     assert.equal(uuids.length, 10_000);
     assert.equal(new Set(uuids).size, 10_000);
     const q = await influx.query(`SELECT COUNT("uuid") FROM "users"`, db);

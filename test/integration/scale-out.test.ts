@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebHdfsClient } from '../../src/clients/webhdfs.ts';
 import { generateResponse } from '../../src/sources/synthetic-generator.ts';
+import { archiveFiles, archiveLines } from '../support/hdfs-archive.ts';
 import { startCli, type CliProcess } from '../support/run-cli.ts';
 import { HDFS_URL } from '../support/stack-env.ts';
 import { BROKERS, INFLUX_URL, SKIP, countPoints, influxAdmin, ingestMessages, kafkaAdmin, kafkaLog, produceAll, unique } from './process-helpers.ts';
@@ -42,22 +43,6 @@ async function allCommitted(group: string): Promise<boolean> {
   } finally {
     await admin.close();
   }
-}
-
-async function hdfsLines(dir: string): Promise<{ files: string[]; lines: string[] }> {
-  const files: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const e of (await hdfs.listStatus(d)) ?? []) {
-      const p = `${d}/${e.pathSuffix}`;
-      if (e.type === 'DIRECTORY') {
-        if (e.pathSuffix !== '_userpipe') await walk(p);
-      } else files.push(p);
-    }
-  };
-  await walk(dir);
-  const lines: string[] = [];
-  for (const f of files) if (!f.endsWith('.tmp')) lines.push(...(await hdfs.open(f)).toString().split('\n').filter(Boolean));
-  return { files, lines };
 }
 
 /**
@@ -122,7 +107,8 @@ describe('scale-out: two members per consumer group, joining mid-stream', { skip
     });
     const results = await stopAll(members);
     for (const r of results) assert.equal(r.code, 0, r.stderr.slice(-3000));
-    const { files, lines } = await hdfsLines(root);
+    const files = await archiveFiles(hdfs, root);
+    const lines = await archiveLines(hdfs, files.filter((f) => !f.endsWith('.tmp')));
     assert.deepEqual(files.filter((f) => f.endsWith('.tmp')), [], 'no .tmp left');
     const uuids = lines.map((l) => (JSON.parse(l) as { login: { uuid: string } }).login.uuid);
     assert.equal(new Set(uuids).size, N, 'every user archived');

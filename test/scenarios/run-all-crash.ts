@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { KafkaAdmin } from '../../src/clients/kafka.ts';
 import { InfluxWriter } from '../../src/clients/influx-writer.ts';
 import { WebHdfsClient } from '../../src/clients/webhdfs.ts';
+import { archiveFiles, archiveLines } from '../support/hdfs-archive.ts';
 import { startCli } from '../support/run-cli.ts';
 import { BROKERS, HDFS_URL, INFLUX_URL, uniqueName } from '../support/stack-env.ts';
 
@@ -75,18 +76,9 @@ export async function runAllCrashScenario(o: { users: number; kills: number; res
       const { writeFile } = await import('node:fs/promises');
       await writeFile(join(process.env.CRASH_LOG_DIR, 'run-final.log'), last.stderr);
     }
-    const lines: string[] = [];
-    let tmpLeft = 0;
-    const walk = async (d: string): Promise<void> => {
-      for (const e of (await hdfs.listStatus(d)) ?? []) {
-        const p = `${d}/${e.pathSuffix}`;
-        if (e.type === 'DIRECTORY') {
-          if (e.pathSuffix !== '_userpipe') await walk(p);
-        } else if (e.pathSuffix.endsWith('.tmp')) tmpLeft += 1;
-        else lines.push(...(await hdfs.open(p)).toString().split('\n').filter(Boolean));
-      }
-    };
-    await walk(root);
+    const files = await archiveFiles(hdfs, root);
+    const tmpLeft = files.filter((f) => f.endsWith('.tmp')).length;
+    const lines = await archiveLines(hdfs, files.filter((f) => !f.endsWith('.tmp')));
     const uuids = lines.map((l) => (JSON.parse(l) as { login: { uuid: string } }).login.uuid);
     const count = await influx.query(`SELECT COUNT("uuid") FROM "users"`, db);
     const distinct = await influx.query(`SELECT COUNT(DISTINCT("uuid")) FROM "users"`, db);

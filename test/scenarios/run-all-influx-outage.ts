@@ -16,6 +16,7 @@ import { parseArgs, promisify } from 'node:util';
 import { KafkaAdmin } from '../../src/clients/kafka.ts';
 import { InfluxWriter } from '../../src/clients/influx-writer.ts';
 import { WebHdfsClient } from '../../src/clients/webhdfs.ts';
+import { archiveFiles, archiveLines } from '../support/hdfs-archive.ts';
 import { REPO_ROOT, startCli } from '../support/run-cli.ts';
 import { BROKERS, HDFS_URL, INFLUX_URL, uniqueName } from '../support/stack-env.ts';
 
@@ -93,16 +94,7 @@ export async function runAllInfluxOutage(o: { outageSeconds: number; usersPerSec
     const drainSeconds = Math.round((Date.now() - drainStart) / 1000);
     // Users ingest handed to Kafka: after a SIGINT, spool files not yet taken stay for the next run.
     const fetched = Number(/ingest\s+(\d+)\s+(\d+)/.exec(r.stderr)?.[2] ?? 0);
-    const lines: string[] = [];
-    const walk = async (d: string): Promise<void> => {
-      for (const e of (await hdfs.listStatus(d)) ?? []) {
-        const child = `${d}/${e.pathSuffix}`;
-        if (e.type === 'DIRECTORY') {
-          if (e.pathSuffix !== '_userpipe') await walk(child);
-        } else lines.push(...(await hdfs.open(child)).toString().split('\n').filter(Boolean));
-      }
-    };
-    await walk(root);
+    const lines = await archiveLines(hdfs, await archiveFiles(hdfs, root));
     const q = await influx.query(`SELECT COUNT("uuid") FROM "users"`, db);
     return {
       outageSeconds: o.outageSeconds,

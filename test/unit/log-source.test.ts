@@ -15,6 +15,24 @@ async function setup(n: number) {
   return { log, durable };
 }
 
+/** Reads in the background: 4 records arrive, the fifth only once the first is acked; then stops and finishes. */
+async function expectBoundOfFour(source: LogSource, why: string): Promise<void> {
+  const stop = new AbortController();
+  const held: Envelope<LogRecord>[] = [];
+  const reading = (async () => {
+    for await (const env of source.read(stop.signal)) held.push(env);
+  })();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(held.length, 4, why);
+  await held[0]?.ack();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 5);
+  stop.abort();
+  await reading;
+  for (const e of held.slice(1)) await e.ack();
+  await source.finish();
+}
+
 test('log source: commits only the contiguous prefix of acked records, whatever the ack order', async () => {
   const { log } = await setup(5);
   const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
@@ -38,20 +56,7 @@ test('log source: in-flight records are bounded per partition', async () => {
   const { log } = await setup(20);
   const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
   const source = new LogSource({ consumer, maxInFlight: 4, commitIntervalMs: 60_000, log: silentLogger });
-  const stop = new AbortController();
-  const held: Envelope<LogRecord>[] = [];
-  const reading = (async () => {
-    for await (const env of source.read(stop.signal)) held.push(env);
-  })();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(held.length, 4, 'the fifth record waits until one of the first four is acked');
-  await held[0]?.ack();
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(held.length, 5);
-  stop.abort();
-  await reading;
-  for (const e of held.slice(1)) await e.ack();
-  await source.finish();
+  await expectBoundOfFour(source, 'the fifth record waits until one of the first four is acked');
   assert.equal(source.committedOffsets().get(0), 5n);
 });
 
@@ -97,20 +102,7 @@ test('log source: maxInFlightTotal bounds the records held over all partitions',
   await producer.send('t', Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
   const consumer = await log.consumer({ group: 'g', topic: 't', start: 'earliest' });
   const source = new LogSource({ consumer, maxInFlight: 100, maxInFlightTotal: 4, commitIntervalMs: 60_000, log: silentLogger });
-  const stop = new AbortController();
-  const held: Envelope<LogRecord>[] = [];
-  const reading = (async () => {
-    for await (const env of source.read(stop.signal)) held.push(env);
-  })();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(held.length, 4, 'the fifth record waits although its partition has room');
-  await held[0]?.ack();
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(held.length, 5);
-  stop.abort();
-  await reading;
-  for (const e of held.slice(1)) await e.ack();
-  await source.finish();
+  await expectBoundOfFour(source, 'the fifth record waits although its partition has room');
 });
 
 test('log source: a revoked partition gets its acked progress committed at once, and never a commit afterwards', async () => {
